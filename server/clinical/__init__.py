@@ -1,0 +1,1 @@
+"""Outcome-measure definitions, scoring and change rules (pure Python, no Flask)."""

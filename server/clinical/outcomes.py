@@ -1,0 +1,128 @@
+"""Change rules and summary statistics for per-patient trends and cohorts, as pure functions."""
+import math
+import statistics
+from collections.abc import Sequence
+
+from .instruments import Instrument
+
+# Policy (clinical.md): improved when past the MIC 'or' ('and') past the relative threshold.
+MIC_RULE = "or"
+
+# Jacobson & Truax 1991 (J Consult Clin Psychol 59:12-19): |RC| > 1.96.
+RELIABLE_CHANGE_Z = 1.96
+
+# Dworkin et al. 2008 (J Pain 9:105-121): >= 50% substantial, >= 30% moderate; 10-20% is
+# minimally important, so the minimal band starts at the lower edge, 10%.
+IMMPACT_BANDS = ((0.50, "substantial"), (0.30, "moderate"), (0.10, "minimal"))
+
+
+def change_status(
+    instrument: Instrument, baseline: float, followup: float, *, rule: str = MIC_RULE
+) -> str | None:
+    """'improved', 'unchanged' or 'worsened' by the MIC rule; None without a MIC."""
+    if rule not in ("or", "and"):
+        raise ValueError(f"Unknown MIC rule: {rule!r}")
+    if instrument.mic is None:
+        return None
+    lower_is_better = instrument.direction == "lower"
+    improvement = baseline - followup if lower_is_better else followup - baseline
+    if -improvement >= instrument.mic:
+        return "worsened"
+    past_mic = improvement >= instrument.mic
+    # Ostelo et al. 2008 (Spine 33:90-94): 30% improvement from baseline, lower-is-better only.
+    if lower_is_better and instrument.mic_percent is not None and baseline > 0:
+        past_percent = _reduction(baseline, followup) >= instrument.mic_percent
+        improved = past_mic or past_percent if rule == "or" else past_mic and past_percent
+    else:
+        improved = past_mic
+    return "improved" if improved else "unchanged"
+
+
+def s_diff(sem: float) -> float:
+    """The standard error of a difference of two measurements (Jacobson & Truax 1991)."""
+    return math.sqrt(2) * sem
+
+
+def reliable_change_index(instrument: Instrument, baseline: float, followup: float) -> float | None:
+    """(followup - baseline) / S_diff (Jacobson & Truax 1991); None without an SEM."""
+    if instrument.sem is None:
+        return None
+    return (followup - baseline) / s_diff(instrument.sem)
+
+
+def is_reliable_change(rci: float | None) -> bool | None:
+    """Whether a reliable change index is beyond measurement error; None when it is None."""
+    return None if rci is None else abs(rci) > RELIABLE_CHANGE_Z
+
+
+def pct_change(baseline: float, followup: float) -> float | None:
+    """The change in percent of baseline (negative for a decrease); None when baseline is 0."""
+    return None if baseline == 0 else 100 * (followup - baseline) / baseline
+
+
+def immpact_pain_band(baseline: float, followup: float) -> str | None:
+    """The IMMPACT band of a pain reduction (Dworkin et al. 2008); None when baseline is 0."""
+    if baseline == 0:
+        return None
+    reduction = _reduction(baseline, followup)
+    return next((band for edge, band in IMMPACT_BANDS if reduction >= edge), "none")
+
+
+def _reduction(baseline: float, followup: float) -> float:
+    """The reduction as a fraction of baseline; a division keeps 3/10 equal to 0.3 exactly."""
+    return (baseline - followup) / baseline
+
+
+def ls_slope(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """Least-squares slope per 30 days and its standard error, from (days, value) points."""
+    n = len(points)
+    if n < 3:
+        return None
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    sxx = sum((x - mean_x) ** 2 for x, _ in points)
+    if sxx == 0:
+        return None
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sxx
+    sse = sum(((y - mean_y) - slope * (x - mean_x)) ** 2 for x, y in points)
+    se = math.sqrt(sse / (n - 2) / sxx)
+    return 30 * slope, 30 * se
+
+
+def wilson_interval(
+    successes: int, n: int, z: float = 1.959964
+) -> tuple[float, float, float] | tuple[None, None, None]:
+    """The proportion and its Wilson score interval (Wilson 1927); Nones when n is 0."""
+    if n == 0:
+        return None, None, None
+    p = successes / n
+    denominator = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denominator
+    half_width = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
+    return p, centre - half_width, centre + half_width
+
+
+def response_sd(sd_change: float, s_diff: float | None) -> float | None:
+    """The spread of true individual responses, net of measurement error (Atkinson & Batterham)."""
+    if s_diff is None:
+        return None
+    return math.sqrt(max(0.0, sd_change**2 - s_diff**2))
+
+
+def summarize(values: Sequence[float]) -> dict[str, float | None]:
+    """Mean, sample SD, median, inclusive quartiles, min and max; None where undefined."""
+    if not values:
+        return dict.fromkeys(("mean", "sd", "median", "q1", "q3", "min", "max"))
+    if len(values) == 1:
+        q1 = q3 = values[0]
+    else:
+        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return {
+        "mean": statistics.fmean(values),
+        "sd": statistics.stdev(values) if len(values) > 1 else None,
+        "median": statistics.median(values),
+        "q1": q1,
+        "q3": q3,
+        "min": min(values),
+        "max": max(values),
+    }
