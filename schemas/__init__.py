@@ -1,0 +1,1 @@
+"""Marshmallow schemas: each request and response body declared once."""

@@ -1,0 +1,31 @@
+"""The audit trail as the admin reads it."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from schemas.common import AwareDateTime, PageArgs, page_of
+
+
+class AuditQueryArgs(PageArgs):
+    """Filters for the audit trail."""
+
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    actor_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    action = fields.String(validate=validate.Length(max=64))
+    from_ = AwareDateTime(data_key="from")
+    to = AwareDateTime()
+
+
+class AuditEventSchema(ma.Schema):
+    """One audit event."""
+
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor_id = fields.Integer(allow_none=True)
+    actor_role = fields.String()
+    patient_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    outcome = fields.String()
+    ip = fields.String(allow_none=True)
+
+
+AuditEventPageSchema = page_of(AuditEventSchema, "AuditEventPage")

@@ -1,0 +1,84 @@
+"""Fields and schemas shared by every resource."""
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+VALID_TIMEZONES = frozenset(available_timezones())
+
+
+class Text(fields.String):
+    """A string with surrounding spaces trimmed and no NUL or other control characters."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+            raise ma.ValidationError("Must not contain control characters.")
+        return value
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true or false."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ma.ValidationError("Must be true or false.")
+        return value
+
+
+class Timezone(fields.String):
+    """An IANA time zone name such as Europe/Berlin."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value not in VALID_TIMEZONES:
+            raise ma.ValidationError("Not a known IANA time zone name.")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ma.ValidationError("Not a known IANA time zone name.") from exc
+        return value
+
+
+class LocalTime(fields.Field):
+    """A wall-clock time as HH:MM."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+            raise ma.ValidationError("Must be a local time as HH:MM.")
+        try:
+            return time.fromisoformat(value)
+        except ValueError as exc:
+            raise ma.ValidationError("Must be a local time as HH:MM.") from exc
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An RFC 3339 instant with an offset; naive times are refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+
+class PageArgs(ma.Schema):
+    """Pagination query arguments."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class PageSchema(ma.Schema):
+    """The envelope around one page of results."""
+
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+def page_of(item_schema, name):
+    """A page envelope schema whose items are item_schema."""
+    return PageSchema.from_dict({"items": fields.List(fields.Nested(item_schema))}, name=name)
+

@@ -1,0 +1,24 @@
+"""Staff accounts as the admin manages them."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from schemas.common import Text
+from server.models.accounts import STAFF_ROLES
+
+
+class StaffCreateSchema(ma.Schema):
+    """A new clinician or admin with an initial password."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(load_default="clinician", validate=validate.OneOf(STAFF_ROLES))
+    password = fields.String(required=True, validate=validate.Length(min=12, max=1024))
+
+
+class StaffSchema(ma.Schema):
+    """A staff member, never with a password hash."""
+
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()

@@ -1,0 +1,91 @@
+"""Backtrack: patient-reported outcomes after back-pain treatment."""
+import logging
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from server import config as settings
+from server.errors import register_error_handlers
+from server import extensions
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+class IdConverter(IntegerConverter):
+    """A database id in the URL: a positive 32-bit integer, else the route does not match."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+    @staticmethod
+    def openapi_schema(converter):
+        """How the id appears in the OpenAPI document."""
+        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def create_app(config=None):
+    """Build an app; config overrides settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(settings.from_environment(app.instance_path))
+    app.config.update(config or {})
+    settings.validate(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.url_map.converters["id"] = IdConverter
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_proxy(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def register_extensions(app):
+    """Bind the unbound extensions to this app."""
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=MIGRATIONS_DIR, render_as_batch=True
+    )
+    extensions.limiter.init_app(app)
+    extensions.api.init_app(app)
+    extensions.api.register_converter(IdConverter, IdConverter.openapi_schema)
+    register_error_handlers(app, extensions.api)
+
+
+def register_blueprints(app):
+    """Mount the API resources and the plain endpoints."""
+    from server.api import API_BLUEPRINTS, PLAIN_BLUEPRINTS
+
+    for blueprint in API_BLUEPRINTS:
+        extensions.api.register_blueprint(blueprint)
+    for blueprint in PLAIN_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app):
+    """Add the operator commands to the flask CLI."""
+    from server.cli import demo_command, users
+
+    app.cli.add_command(users)
+    app.cli.add_command(demo_command)
+
+
+def register_proxy(app):
+    """Trust X-Forwarded-For from as many proxies as configured."""
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL, a busy timeout and foreign keys on every SQLite connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,19 @@
+"""The organization's audit trail, for its admins."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.audit import AuditEventPageSchema, AuditQueryArgs
+from server.services import audit
+from server.services.auth import admin_only, current_principal
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="Audit trail")
+
+
+@blp.route("")
+class AuditEvents(MethodView):
+    @admin_only
+    @blp.arguments(AuditQueryArgs, location="query")
+    @blp.response(200, AuditEventPageSchema)
+    def get(self, args):
+        """Audit events of your organization, newest first."""
+        return audit.list_events(current_principal(), args)

@@ -1,0 +1,73 @@
+"""Staff sign-in and sign-out, and device enrollment."""
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.auth import (
+    EnrollResponseSchema,
+    EnrollSchema,
+    LoginResponseSchema,
+    LoginSchema,
+)
+from server.extensions import limiter
+from server.services import auth, enrollment
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and enrollment")
+
+
+def _failed(response):
+    return response.status_code in (401, 410)
+
+
+def _login_email():
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"login-email:{str(email).strip().lower()}"
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], deduct_when=_failed)
+    @limiter.limit(
+        lambda: current_app.config["LOGIN_FAILURE_LIMIT"],
+        key_func=_login_email,
+        deduct_when=_failed,
+    )
+    @blp.arguments(LoginSchema)
+    @blp.response(200, LoginResponseSchema)
+    def post(self, data):
+        """Sign in with email and password for a staff bearer token."""
+        plaintext, token = auth.login(data["email"], data["password"])
+        return {
+            "access_token": plaintext,
+            "token_type": "Bearer",
+            "expires_at": token.expires_at,
+            "idle_timeout_seconds": int(current_app.config["STAFF_TOKEN_IDLE"].total_seconds()),
+            "user": token.user,
+        }
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @auth.signed_in
+    @blp.response(204)
+    def post(self):
+        """Revoke the bearer token presented with this request."""
+        auth.logout(auth.current_principal())
+
+
+@blp.route("/enroll")
+class Enroll(MethodView):
+    @limiter.limit(lambda: current_app.config["ENROLL_FAILURE_LIMIT"], deduct_when=_failed)
+    @blp.arguments(EnrollSchema)
+    @blp.response(201, EnrollResponseSchema)
+    def post(self, data):
+        """Exchange a one-time enrollment code for a long-lived device token."""
+        plaintext, token, patient = enrollment.exchange_code(data["code"], data["device_label"])
+        return {
+            "access_token": plaintext,
+            "token_type": "Bearer",
+            "expires_at": token.expires_at,
+            "patient": patient,
+        }
+

@@ -1,0 +1,34 @@
+"""The admin manages the clinicians of their organization."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.staff import StaffCreateSchema, StaffSchema
+from server.extensions import db
+from server.services import staff
+from server.services.auth import admin_only, current_principal
+
+blp = Blueprint("clinicians", __name__, url_prefix="/api/v1/clinicians", description="Staff")
+
+
+@blp.route("")
+class Clinicians(MethodView):
+    @admin_only
+    @blp.response(200, StaffSchema(many=True))
+    def get(self):
+        """The staff of your organization."""
+        return staff.list_staff(current_principal())
+
+    @admin_only
+    @blp.arguments(StaffCreateSchema)
+    @blp.response(201, StaffSchema)
+    def post(self, data):
+        """Add a clinician (or another admin) to your organization."""
+        user = staff.create_user(
+            current_principal().user.organization,
+            data["email"],
+            data["password"],
+            data["role"],
+            data["name"],
+        )
+        db.session.commit()
+        return user

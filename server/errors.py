@@ -1,0 +1,136 @@
+"""Domain errors and the one JSON error shape every error status uses."""
+import logging
+
+from flask import current_app, request
+from flask_smorest import Api
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, InternalServerError, UnsupportedMediaType
+from werkzeug.http import HTTP_STATUS_CODES
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """An error a service raises; mapped to an HTTP status by one handler."""
+
+    status = 400
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+    def __init__(self, message="Not found.", errors=None):
+        super().__init__(message, errors)
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Gone(DomainError):
+    status = 410
+
+
+class Invalid(DomainError):
+    status = 422
+
+
+VALIDATION_MESSAGES = {
+    400: "The request body is not valid JSON.",
+    422: "The request has invalid fields.",
+}
+
+
+def _rollback():
+    """Leave no half-done transaction behind an error response."""
+    current_app.extensions["sqlalchemy"].session.rollback()
+
+
+def error_payload(status, message, errors=None):
+    """The body of every error response."""
+    body = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _headers_for(status):
+    return {"WWW-Authenticate": 'Bearer realm="backtrack"'} if status == 401 else {}
+
+
+class BacktrackApi(Api):
+    """flask-smorest's Api answering every HTTP error in the one shape."""
+
+    def handle_http_exception(self, error):
+        """Turn any HTTPException, validation errors included, into the error shape."""
+        if error.code >= 500:
+            _rollback()
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        message = data.get("message") or (
+            VALIDATION_MESSAGES.get(error.code) if errors else error.description
+        )
+        headers = dict(data.get("headers") or {})
+        headers.update(_headers_for(error.code))
+        if hasattr(error, "get_headers"):
+            for name, value in error.get_headers():
+                if name.lower() not in ("content-type",):
+                    headers.setdefault(name, value)
+        return error_payload(error.code, message, errors), error.code, headers
+
+
+def handle_domain_error(error):
+    """Map a service's domain error to its status and the error shape."""
+    _rollback()
+    return (
+        error_payload(error.status, error.message, error.errors),
+        error.status,
+        _headers_for(error.status),
+    )
+
+
+def handle_integrity_error(error):
+    """A unique or foreign-key violation that a service did not foresee."""
+    _rollback()
+    log.warning("integrity error on %s %s: %s", request.method, request.path, error.orig)
+    return error_payload(409, "The request conflicts with existing data."), 409
+
+
+def handle_unexpected(error):
+    """Log and answer 500 in the error shape, never leaking internals."""
+    if isinstance(error, HTTPException):
+        return current_app.extensions["backtrack_api"].handle_http_exception(error)
+    _rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_payload(500, InternalServerError.description), 500
+
+
+def require_json_body():
+    """Refuse a request body that is not JSON before any view reads it."""
+    if request.method in ("POST", "PUT", "PATCH") and (
+        request.content_length or request.headers.get("Transfer-Encoding")
+    ):
+        if not request.is_json:
+            raise UnsupportedMediaType("The request body must be JSON (application/json).")
+
+
+def register_error_handlers(app, api):
+    """Wire the handlers; smorest's Api already handles HTTPException."""
+    app.extensions["backtrack_api"] = api
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(Exception, handle_unexpected)
+    app.before_request(require_json_body)

@@ -1,0 +1,1 @@
+"""Services: the rules of the product, used by views, jobs and the CLI."""

@@ -1,0 +1,33 @@
+"""Who may see which patient: the one place the rule lives."""
+from sqlalchemy import exists, select
+
+from server.errors import NotFound
+from server.extensions import db
+from server.models import Patient, care_team
+from server.services import audit
+
+
+def visible_patients(principal):
+    """A select of the patients the principal may see."""
+    query = select(Patient).where(Patient.organization_id == principal.organization_id)
+    if principal.role == "clinician":
+        query = query.where(
+            exists().where(
+                care_team.c.patient_id == Patient.id,
+                care_team.c.user_id == principal.user.id,
+            )
+        )
+    elif principal.role == "patient":
+        query = query.where(Patient.id == principal.patient.id)
+    return query
+
+
+def patient_for(principal, patient_id, action):
+    """The patient if the principal may see them, else NotFound (audited either way)."""
+    patient = db.session.scalar(visible_patients(principal).where(Patient.id == patient_id))
+    if patient is None:
+        audit.record(principal, action, patient_id=patient_id, outcome="denied")
+        db.session.commit()
+        raise NotFound("Patient not found.")
+    audit.record(principal, action, patient_id=patient.id)
+    return patient

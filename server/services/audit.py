@@ -1,0 +1,63 @@
+"""Writing the audit trail: one event per access, sign-in, enrollment or revocation."""
+from sqlalchemy import func, select
+
+from server.extensions import client_ip, db
+from server.models import AuditEvent
+
+
+def record(principal, action, patient_id=None, outcome="success", organization_id=None):
+    """Add one audit event to the current transaction."""
+    db.session.add(
+        AuditEvent(
+            organization_id=organization_id
+            or (principal.organization_id if principal else None),
+            actor_id=principal.actor_id if principal else None,
+            actor_role=principal.role if principal else "anonymous",
+            patient_id=patient_id,
+            action=action,
+            outcome=outcome,
+            ip=client_ip(),
+        )
+    )
+
+
+def record_many(principal, action, patient_ids):
+    """One event per patient whose data a listing showed."""
+    ip = client_ip()
+    db.session.add_all(
+        AuditEvent(
+            organization_id=principal.organization_id,
+            actor_id=principal.actor_id,
+            actor_role=principal.role,
+            patient_id=patient_id,
+            action=action,
+            outcome="success",
+            ip=ip,
+        )
+        for patient_id in patient_ids
+    )
+
+
+def list_events(principal, args):
+    """One page of the organization's audit trail, newest first."""
+    query = select(AuditEvent).where(AuditEvent.organization_id == principal.organization_id)
+    filters = {
+        "patient_id": AuditEvent.patient_id,
+        "actor_id": AuditEvent.actor_id,
+        "action": AuditEvent.action,
+    }
+    for name, column in filters.items():
+        if args.get(name) is not None:
+            query = query.where(column == args[name])
+    if args.get("from_"):
+        query = query.where(AuditEvent.at >= args["from_"])
+    if args.get("to"):
+        query = query.where(AuditEvent.at < args["to"])
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page, per_page = args["page"], args["per_page"]
+    events = db.session.scalars(
+        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return {"items": events, "page": page, "per_page": per_page, "total": total}

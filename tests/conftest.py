@@ -1,0 +1,93 @@
+"""Fixtures: an app per test on SQLite and, when configured, on PostgreSQL."""
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from server import create_app
+from server.extensions import db, limiter
+from tests.helpers import World
+
+POSTGRES_URL = os.environ.get("BACKTRACK_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_TIME_COST": 1,
+    "PASSWORD_HASH_MEMORY_KIB": 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+def _reset_postgres(url):
+    """Drop everything in the test database so migrations start from nothing."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError as exc:
+        pytest.fail(f"BACKTRACK_TEST_DATABASE_URL is set but unreachable: {exc}", pytrace=False)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database for the whole session, per backend."""
+    if request.param == "sqlite":
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    else:
+        url = POSTGRES_URL
+        _reset_postgres(url)
+    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables():
+    tables = [table.name for table in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url):
+    """An app bound to the session's database, emptied after the test."""
+    app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        limiter.reset()
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app, client):
+    """Two organizations with staff, patients and signed-in callers."""
+    return World.build(app, client)
+
+
+@pytest.fixture
+def clock():
+    """Pin the app's clock; tests move it with clock.set(...)."""
+    from server import clock as app_clock
+
+    yield app_clock
+    app_clock.set_now(None)
