@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import AwareDateTime, PageArgs, page_of
+from schemas.common import AwareDateTime, PageArgs, Text, page_of
 
 
 class AuditQueryArgs(PageArgs):
@@ -10,7 +10,7 @@ class AuditQueryArgs(PageArgs):
 
     patient_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     actor_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    action = fields.String(validate=validate.Length(max=64))
+    action = Text(validate=validate.Length(max=64))
     from_ = AwareDateTime(data_key="from")
     to = AwareDateTime()
 

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Text
+from schemas.common import Text, UnicodeString
 from schemas.patients import MeSchema
 
 
@@ -10,7 +10,7 @@ class LoginSchema(ma.Schema):
     """Staff credentials."""
 
     email = Text(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    password = UnicodeString(required=True, validate=validate.Length(min=1, max=1024))
 
 
 class SessionUserSchema(ma.Schema):

@@ -8,7 +8,19 @@ from marshmallow import fields, validate
 VALID_TIMEZONES = frozenset(available_timezones())
 
 
-class Text(fields.String):
+class UnicodeString(fields.String):
+    """A string that can be stored and hashed: no lone surrogates such as JSON's "\\ud800"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ma.ValidationError("Must be valid Unicode text.") from exc
+        return value
+
+
+class Text(UnicodeString):
     """A string with surrounding spaces trimmed and no NUL or other control characters."""
 
     def _deserialize(self, value, attr, data, **kwargs):

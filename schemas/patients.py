@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 from schemas.common import LocalTime, PageArgs, Text, Timezone, page_of
 from server.clock import utcnow
 from server.models.accounts import PATIENT_STATUSES
-from server.vocabulary import CONDITIONS, SEXES
+from server.vocabulary import CONDITIONS, PATIENT_FLAGS, SEXES
 
 
 def _plausible_birth_year(value):
@@ -105,6 +105,7 @@ class PatientListArgs(PageArgs):
     """Filters for the patient list."""
 
     q = Text(validate=validate.Length(max=100))
+    flag = fields.String(validate=validate.OneOf(PATIENT_FLAGS))
 
 
 PatientPageSchema = page_of(PatientSchema, "PatientPage")

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Text
+from schemas.common import Text, UnicodeString
 from server.models.accounts import STAFF_ROLES
 
 
@@ -12,7 +12,7 @@ class StaffCreateSchema(ma.Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     role = fields.String(load_default="clinician", validate=validate.OneOf(STAFF_ROLES))
-    password = fields.String(required=True, validate=validate.Length(min=12, max=1024))
+    password = UnicodeString(required=True, validate=validate.Length(min=12, max=1024))
 
 
 class StaffSchema(ma.Schema):

@@ -43,6 +43,8 @@ def from_environment(instance_path):
         "ENROLL_FAILURE_LIMIT": os.environ.get("ENROLL_FAILURE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Policy (clinical.md): ODI scored with at most this many sections missing.
+        "ODI_MAX_MISSING_SECTIONS": _int("ODI_MAX_MISSING_SECTIONS", 1),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),

@@ -114,6 +114,8 @@ def handle_unexpected(error):
     if isinstance(error, HTTPException):
         return current_app.extensions["backtrack_api"].handle_http_exception(error)
     _rollback()
+    if isinstance(error, RecursionError) and request.is_json:
+        return error_payload(400, "The request body is nested too deeply."), 400
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_payload(500, InternalServerError.description), 500
 

@@ -20,3 +20,23 @@ CONDITIONS = (
 )
 
 SEXES = ("female", "male", "other", "unknown")
+
+TREATMENT_KINDS = (
+    "cell_therapy",
+    "prp",
+    "epidural_steroid",
+    "medication",
+    "physical_therapy",
+    "surgery",
+    "other",
+)
+
+CELL_SOURCES = ("bone_marrow", "adipose", "umbilical", "allogeneic_other")
+
+ADVERSE_EVENT_SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
+
+# A severe or life-threatening adverse event flags the patient for staff.
+FLAGGING_SEVERITIES = ("severe", "life_threatening")
+
+# Worklist flags staff can filter patients by.
+PATIENT_FLAGS = ("adverse_event",)

@@ -25,7 +25,7 @@ class Patients(MethodView):
     def get(self, args):
         """List the patients you may see, optionally searching external id and name."""
         return patients.list_patients(
-            current_principal(), args["page"], args["per_page"], args.get("q")
+            current_principal(), args["page"], args["per_page"], args.get("q"), args.get("flag")
         )
 
     @staff_only

@@ -64,6 +64,8 @@ class Patient(db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     push_token: Mapped[str | None] = mapped_column(String(4096))
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Last value of the patient's check-in change sequence; bumped under the row lock.
+    checkin_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from server.errors import Conflict, Invalid
 from server.extensions import db
 from server.models import Patient, User
-from server.services import audit
+from server.services import adverse_events, audit, events
 from server.services.access import visible_patients
 
 PROFILE_FIELDS = (
@@ -102,6 +102,7 @@ def update_patient(principal, patient, data):
     """Change a patient's profile, preferences or care team (audited by the access check)."""
     _apply(principal, patient, data)
     _flush_or_conflict()
+    events.patient_changed.send(patient, changed=set(data))
     db.session.commit()
     return patient
 
@@ -110,13 +111,21 @@ def update_preferences(principal, data):
     """A patient changes their own time zone, reminder time, quiet hours or contact."""
     patient = principal.patient
     _apply_preferences(patient, data)
+    db.session.flush()
+    events.patient_changed.send(patient, changed=set(data))
     db.session.commit()
     return patient
 
 
-def list_patients(principal, page, per_page, q=None):
+# Worklist flags: each a condition on Patient, named in the `flag` query argument.
+FLAGS = {"adverse_event": adverse_events.has_serious_event}
+
+
+def list_patients(principal, page, per_page, q=None, flag=None):
     """One page of the patients the caller may see, audited per patient shown."""
     query = visible_patients(principal)
+    if flag:
+        query = query.where(FLAGS[flag]())
     if q:
         needle = q.lower()
         query = query.where(

@@ -1,0 +1,34 @@
+"""Adverse events: reported by the patient, reviewed by staff."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.records import AdverseEventSchema, AdverseEventSubmitSchema
+from server.extensions import db
+from server.services import access, adverse_events
+from server.services.auth import current_principal, patient_only, staff_only
+
+blp = Blueprint("adverse_events", __name__, url_prefix="/api/v1", description="Adverse events")
+
+
+
+@blp.route("/me/adverse-events")
+class MyAdverseEvents(MethodView):
+    @patient_only
+    @blp.arguments(AdverseEventSubmitSchema)
+    @blp.response(201, AdverseEventSchema)
+    @blp.alt_response(200, schema=AdverseEventSchema, description="Already stored: the same body.")
+    def post(self, data):
+        """Report an adverse event; resending the same id and content answers 200."""
+        event, created = adverse_events.report(current_principal(), data)
+        return event, 201 if created else 200
+
+
+@blp.route("/patients/<id:patient_id>/adverse-events")
+class PatientAdverseEvents(MethodView):
+    @staff_only
+    @blp.response(200, AdverseEventSchema(many=True))
+    def get(self, patient_id):
+        """A patient's adverse events, newest onset first."""
+        access.patient_for(current_principal(), patient_id, "adverse_event.list")
+        db.session.commit()
+        return adverse_events.events_of(patient_id)

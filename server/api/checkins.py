@@ -1,0 +1,96 @@
+"""Check-ins: posted by the app exactly once, read by staff."""
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from schemas.records import (
+    CheckInBatchResultSchema,
+    CheckInBatchSchema,
+    CheckInChangesSchema,
+    CheckInPageSchema,
+    CheckInSchema,
+    CheckInSinceArgs,
+    CheckInSubmitSchema,
+    StaffCheckInArgs,
+    VoidSchema,
+)
+from server.extensions import db
+from server.services import access, checkins
+from server.services.auth import current_principal, patient_only, staff_only
+
+blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins")
+
+SUBMIT = CheckInSubmitSchema()
+
+
+def _odi_max_missing():
+    return current_app.config["ODI_MAX_MISSING_SECTIONS"]
+
+
+@blp.route("/me/checkins")
+class MyCheckIns(MethodView):
+    @patient_only
+    @blp.arguments(CheckInSubmitSchema)
+    @blp.response(201, CheckInSchema)
+    @blp.alt_response(200, schema=CheckInSchema, description="Already stored: the same body.")
+    def post(self, data):
+        """Submit a check-in; resending the same id and content answers 200 with the stored one."""
+        checkin, created = checkins.submit_one(current_principal(), data, _odi_max_missing())
+        return checkin, 201 if created else 200
+
+    @patient_only
+    @blp.arguments(CheckInSinceArgs, location="query")
+    @blp.response(200, CheckInChangesSchema)
+    def get(self, args):
+        """Check-ins stored or voided after the cursor, in the order the server stored them."""
+        return checkins.changes_since(current_principal().patient, args["since"], args["limit"])
+
+
+def _load(raw):
+    try:
+        return SUBMIT.load(raw)
+    except ValidationError as exc:
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        return checkins.Outcome(raw_id, "invalid", errors={"json": exc.messages})
+
+
+@blp.route("/me/checkins/batch")
+class MyCheckInBatch(MethodView):
+    @patient_only
+    @blp.arguments(CheckInBatchSchema)
+    @blp.response(200, CheckInBatchResultSchema)
+    def post(self, data):
+        """Submit up to 500 check-ins; each gets its own result, in order."""
+        items = [_load(raw) for raw in data["checkins"]]
+        outcomes = checkins.submit_batch(current_principal(), items, _odi_max_missing())
+        return {
+            "results": [
+                {"id": str(o.id) if o.id is not None else None, "status": o.status}
+                | ({"errors": o.errors} if o.errors else {})
+                for o in outcomes
+            ]
+        }
+
+
+@blp.route("/me/checkins/<uuid:checkin_id>/void")
+class VoidCheckIn(MethodView):
+    @patient_only
+    @blp.arguments(VoidSchema)
+    @blp.response(200, CheckInSchema)
+    def post(self, data, checkin_id):
+        """Mark a check-in entered in error: it stays stored but leaves views and trends."""
+        return checkins.void(current_principal(), checkin_id, data["reason"])
+
+
+@blp.route("/patients/<id:patient_id>/checkins")
+class PatientCheckIns(MethodView):
+    @staff_only
+    @blp.arguments(StaffCheckInArgs, location="query")
+    @blp.response(200, CheckInPageSchema)
+    def get(self, args, patient_id):
+        """A patient's check-ins by completion time."""
+        patient = access.patient_for(current_principal(), patient_id, "checkin.list")
+        page = checkins.list_for_staff(patient, args)
+        db.session.commit()
+        return page

@@ -1,0 +1,33 @@
+"""The questionnaires the app can render."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.instruments import InstrumentSchema
+from server.clinical.instruments import INSTRUMENTS, get_instrument
+from server.errors import NotFound
+from server.services.auth import signed_in
+
+blp = Blueprint(
+    "instruments", __name__, url_prefix="/api/v1/instruments", description="Questionnaires"
+)
+
+
+@blp.route("")
+class Instruments(MethodView):
+    @signed_in
+    @blp.response(200, InstrumentSchema(many=True))
+    def get(self):
+        """Every instrument definition."""
+        return list(INSTRUMENTS.values())
+
+
+@blp.route("/<string(maxlength=32):code>")
+class InstrumentByCode(MethodView):
+    @signed_in
+    @blp.response(200, InstrumentSchema)
+    def get(self, code):
+        """One instrument definition with its items in order."""
+        instrument = get_instrument(code)
+        if instrument is None:
+            raise NotFound("Instrument not found.")
+        return instrument

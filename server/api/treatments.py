@@ -1,0 +1,49 @@
+"""Treatments, recorded by staff; each anchors follow-up and trends."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.records import TreatmentCreateSchema, TreatmentSchema, TreatmentUpdateSchema
+from server.extensions import db
+from server.services import access, treatments
+from server.services.auth import current_principal, staff_only
+
+blp = Blueprint("treatments", __name__, url_prefix="/api/v1", description="Treatments")
+
+
+@blp.route("/patients/<id:patient_id>/treatments")
+class PatientTreatments(MethodView):
+    @staff_only
+    @blp.response(200, TreatmentSchema(many=True))
+    def get(self, patient_id):
+        """A patient's treatments in date order."""
+        access.patient_for(current_principal(), patient_id, "treatment.list")
+        db.session.commit()
+        return treatments.treatments_of(patient_id)
+
+    @staff_only
+    @blp.arguments(TreatmentCreateSchema)
+    @blp.response(201, TreatmentSchema)
+    def post(self, data, patient_id):
+        """Record a treatment."""
+        principal = current_principal()
+        patient = access.patient_for(principal, patient_id, "treatment.create")
+        return treatments.create_treatment(principal, patient, data)
+
+
+@blp.route("/treatments/<id:treatment_id>")
+class TreatmentById(MethodView):
+    @staff_only
+    @blp.response(200, TreatmentSchema)
+    def get(self, treatment_id):
+        """One treatment."""
+        treatment = treatments.treatment_for(current_principal(), treatment_id, "treatment.read")
+        db.session.commit()
+        return treatment
+
+    @staff_only
+    @blp.arguments(TreatmentUpdateSchema)
+    @blp.response(200, TreatmentSchema)
+    def patch(self, data, treatment_id):
+        """Change a treatment; follow-up not yet completed moves with its date."""
+        treatment = treatments.treatment_for(current_principal(), treatment_id, "treatment.update")
+        return treatments.update_treatment(treatment, data)

@@ -1,0 +1,201 @@
+"""Check-ins: validated, scored and stored exactly once; voided, never edited."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from server.clinical.instruments import get_instrument
+from server.clinical.scoring import score_answers, validate_answers
+from server.clock import utcnow
+from server.errors import Conflict, DomainError, Invalid, NotFound
+from server.extensions import db
+from server.models import CheckIn
+from server.services import audit, events
+from server.services.records import insert_ignoring_duplicates, reserve_sequence
+from server.services.treatments import context_for, treatments_of
+
+MAX_CLOCK_SKEW_SECONDS = 300
+CONTENT_FIELDS = ("instrument", "answers", "completed_at", "notes")
+
+
+@dataclass
+class Outcome:
+    """What happened to one submitted check-in."""
+
+    id: object
+    status: str  # created | duplicate | conflict | invalid
+    checkin: CheckIn | None = None
+    errors: dict | None = None
+
+
+def _invalid(errors):
+    return Invalid("The check-in has invalid fields.", {"json": errors})
+
+
+def prepare(item, odi_max_missing, now):
+    """Validate and score one submitted check-in; returns the row values."""
+    instrument = get_instrument(item["instrument"])
+    if instrument is None:
+        raise _invalid({"instrument": ["Unknown instrument."]})
+    errors = validate_answers(instrument, item["answers"])
+    if errors:
+        raise _invalid({"answers": errors})
+    if (item["completed_at"] - now).total_seconds() > MAX_CLOCK_SKEW_SECONDS:
+        raise _invalid({"completed_at": ["Must not be more than 5 minutes in the future."]})
+    score = score_answers(instrument, item["answers"], odi_max_missing=odi_max_missing)
+    return {
+        "id": item["id"],
+        "instrument": instrument.code,
+        "instrument_version": instrument.version,
+        "answers": item["answers"],
+        "notes": item.get("notes"),
+        "completed_at": item["completed_at"],
+        "received_at": now,
+        "score": score.score,
+        "subscores": score.subscores,
+        "scorable": score.scorable,
+        "band": score.band,
+    }
+
+
+def _same_content(stored, values):
+    return all(getattr(stored, field) == values[field] for field in CONTENT_FIELDS)
+
+
+def _stored(patient_id, ids):
+    rows = db.session.scalars(
+        select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.id.in_(ids))
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def store(patient, items, odi_max_missing):
+    """Store submitted check-ins once each; one bad item never rejects the others.
+
+    An item is a loaded check-in, or an Outcome already found invalid by the caller.
+    """
+    now = utcnow()
+    outcomes, pending = [], []
+    for item in items:
+        if isinstance(item, Outcome):
+            outcomes.append(item)
+            continue
+        try:
+            values = prepare(item, odi_max_missing, now)
+        except DomainError as exc:
+            outcomes.append(Outcome(item["id"], "invalid", errors=exc.errors))
+            continue
+        outcome = Outcome(item["id"], "created")
+        outcomes.append(outcome)
+        pending.append((outcome, values))
+    if pending:
+        first_seq = reserve_sequence(patient.id, len(pending))
+        rows = [
+            {**values, "patient_id": patient.id, "seq": first_seq + n}
+            for n, (_, values) in enumerate(pending)
+        ]
+        inserted = set(
+            db.session.scalars(
+                insert_ignoring_duplicates(CheckIn).values(rows).returning(CheckIn.id)
+            ).all()
+        )
+        stored = _stored(patient.id, [values["id"] for _, values in pending])
+        seen = set()
+        for outcome, values in pending:
+            outcome.checkin = stored[values["id"]]
+            if values["id"] in inserted and values["id"] not in seen:
+                seen.add(values["id"])
+            elif not _same_content(outcome.checkin, values):
+                outcome.status, outcome.checkin = "conflict", None
+            else:
+                outcome.status = "duplicate"
+        created = [o.checkin for o in outcomes if o.status == "created"]
+        if created:
+            events.checkins_stored.send(patient, checkins=created)
+    return outcomes
+
+
+def submit_one(principal, item, odi_max_missing):
+    """Store one check-in; returns (check-in, created?) or raises Invalid/Conflict."""
+    outcome = store(principal.patient, [item], odi_max_missing)[0]
+    if outcome.status == "invalid":
+        raise Invalid("The check-in has invalid fields.", outcome.errors)
+    if outcome.status == "conflict":
+        raise Conflict("A different check-in with this id was already stored.")
+    if outcome.status == "created":
+        audit.record(principal, "checkin.create", patient_id=principal.patient.id)
+    db.session.commit()
+    return with_context(principal.patient, [outcome.checkin])[0], outcome.status == "created"
+
+
+def submit_batch(principal, items, odi_max_missing):
+    """Store a batch; returns one outcome per item, in order."""
+    outcomes = store(principal.patient, items, odi_max_missing)
+    created = sum(outcome.status == "created" for outcome in outcomes)
+    if created:
+        audit.record(principal, "checkin.create_batch", patient_id=principal.patient.id)
+    db.session.commit()
+    return outcomes
+
+
+def with_context(patient, checkins):
+    """Attach each check-in's place relative to the patient's treatments."""
+    treatments = treatments_of(patient.id)
+    for checkin in checkins:
+        checkin.context = context_for(checkin.completed_at, patient.timezone, treatments)
+    return checkins
+
+
+def changes_since(patient, since, limit):
+    """The patient's check-ins changed after cursor `since`, in the order stored."""
+    rows = db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.patient_id == patient.id, CheckIn.seq > since)
+        .order_by(CheckIn.seq)
+        .limit(limit)
+    ).all()
+    next_cursor = rows[-1].seq if rows else since
+    return {"items": with_context(patient, rows), "next_cursor": str(next_cursor)}
+
+
+def void(principal, checkin_id, reason):
+    """Mark a check-in entered in error; it stays stored and leaves views and trends."""
+    patient = principal.patient
+    checkin = db.session.scalar(
+        select(CheckIn).where(CheckIn.patient_id == patient.id, CheckIn.id == checkin_id)
+    )
+    if checkin is None:
+        raise NotFound("Check-in not found.")
+    if checkin.voided_at is None:
+        checkin.seq = reserve_sequence(patient.id, 1)
+        checkin.voided_at = utcnow()
+        checkin.void_reason = reason
+        events.checkin_voided.send(patient, checkin=checkin)
+        audit.record(principal, "checkin.void", patient_id=patient.id)
+        db.session.commit()
+    return with_context(patient, [checkin])[0]
+
+
+def list_for_staff(patient, args):
+    """One page of a patient's check-ins for staff (voided ones only on request)."""
+    query = select(CheckIn).where(CheckIn.patient_id == patient.id)
+    if args.get("instrument"):
+        query = query.where(CheckIn.instrument == args["instrument"])
+    if args.get("from_"):
+        query = query.where(CheckIn.completed_at >= args["from_"])
+    if args.get("to"):
+        query = query.where(CheckIn.completed_at < args["to"])
+    if not args.get("include_voided"):
+        query = query.where(CheckIn.voided_at.is_(None))
+    page, per_page = args["page"], args["per_page"]
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(CheckIn.completed_at, CheckIn.seq)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return {
+        "items": with_context(patient, rows),
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }

@@ -1,0 +1,28 @@
+"""Storing what the app sends exactly once: shared by check-ins and adverse events."""
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.extensions import db
+from server.models import Patient
+
+
+def insert_ignoring_duplicates(model):
+    """An INSERT that skips rows whose unique key is already stored."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing()
+
+
+def reserve_sequence(patient_id, count):
+    """Lock the patient's row and reserve `count` change-sequence numbers; returns the first.
+
+    The row lock is held until commit, so a patient's changes commit in sequence
+    order and an incremental pull never skips one that commits late.
+    """
+    last = db.session.execute(
+        update(Patient)
+        .where(Patient.id == patient_id)
+        .values(checkin_seq=Patient.checkin_seq + count)
+        .returning(Patient.checkin_seq)
+    ).scalar_one()
+    return last - count + 1
