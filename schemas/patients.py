@@ -19,6 +19,13 @@ class QuietHoursSchema(ma.Schema):
     start = LocalTime(required=True)
     end = LocalTime(required=True)
 
+    @ma.validates_schema
+    def _both_ends(self, data, **kwargs):
+        """Both ends are needed even inside a partial update."""
+        missing = [end for end in ("start", "end") if end not in data]
+        if missing:
+            raise ma.ValidationError({end: ["Missing data for required field."] for end in missing})
+
 
 class ContactSchema(ma.Schema):
     """How reminders reach the patient."""

@@ -29,7 +29,7 @@ class IdConverter(IntegerConverter):
 
 def create_app(config=None):
     """Build an app; config overrides settings read from the environment."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.update(settings.from_environment(app.instance_path))
     app.config.update(config or {})
     settings.validate(app.config)
@@ -37,6 +37,7 @@ def create_app(config=None):
     app.url_map.converters["id"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
+    register_receivers()
     register_commands(app)
     register_proxy(app)
     logging.basicConfig(level=logging.INFO)
@@ -65,12 +66,19 @@ def register_blueprints(app):
         app.register_blueprint(blueprint)
 
 
+def register_receivers():
+    """Import the services whose receivers react to domain events."""
+    from server.services import schedules  # noqa: F401
+
+
 def register_commands(app):
     """Add the operator commands to the flask CLI."""
+    from jobs.cli import jobs_cli
     from server.cli import demo_command, users
 
     app.cli.add_command(users)
     app.cli.add_command(demo_command)
+    app.cli.add_command(jobs_cli)
 
 
 def register_proxy(app):

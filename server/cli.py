@@ -4,6 +4,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from marshmallow import ValidationError, validate
 
 from server.errors import DomainError
 from server.extensions import db
@@ -24,6 +25,10 @@ def create_user_command(email, role, organization_name, timezone, name, password
     """Create a staff user, and the organization when missing."""
     from schemas.common import VALID_TIMEZONES
 
+    try:
+        validate.Email()(email)
+    except ValidationError as exc:
+        raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL") from exc
     if timezone not in VALID_TIMEZONES:
         raise click.BadParameter(f"{timezone!r} is not an IANA time zone", param_hint="--timezone")
     password = sys.stdin.readline().rstrip("\n")

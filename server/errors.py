@@ -1,10 +1,16 @@
 """Domain errors and the one JSON error shape every error status uses."""
+import json
 import logging
 
 from flask import current_app, request
 from flask_smorest import Api
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException, InternalServerError, UnsupportedMediaType
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    UnsupportedMediaType,
+)
 from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger(__name__)
@@ -114,8 +120,6 @@ def handle_unexpected(error):
     if isinstance(error, HTTPException):
         return current_app.extensions["backtrack_api"].handle_http_exception(error)
     _rollback()
-    if isinstance(error, RecursionError) and request.is_json:
-        return error_payload(400, "The request body is nested too deeply."), 400
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_payload(500, InternalServerError.description), 500
 
@@ -127,6 +131,24 @@ def require_json_body():
     ):
         if not request.is_json:
             raise UnsupportedMediaType("The request body must be JSON (application/json).")
+        _refuse_json_the_parser_cannot_survive()
+
+
+def _refuse_json_the_parser_cannot_survive():
+    """400 for JSON that breaks json.loads with other than a syntax error.
+
+    Deep nesting raises RecursionError and integers past Python's digit limit raise a plain
+    ValueError; neither is caught where flask-smorest parses the body. Syntax errors are left
+    to flask-smorest, which answers them 400 itself.
+    """
+    try:
+        json.loads(request.get_data(cache=True))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return
+    except (RecursionError, ValueError) as exc:
+        raise BadRequest(
+            "The request body is not valid JSON: nested too deeply or a number too long."
+        ) from exc
 
 
 def register_error_handlers(app, api):

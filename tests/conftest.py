@@ -60,16 +60,27 @@ def _empty_tables():
     db.session.commit()
 
 
-@pytest.fixture
-def app(database_url):
-    """An app bound to the session's database, emptied after the test."""
+@pytest.fixture(scope="session")
+def _shared_app(database_url):
+    """One app per backend for the session: building an app per test costs more than most tests."""
     app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
-    with app.app_context():
-        limiter.reset()
     yield app
     with app.app_context():
-        _empty_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(_shared_app):
+    """The backend's app with its settings restored and its tables emptied after the test."""
+    settings = dict(_shared_app.config)
+    with _shared_app.app_context():
+        limiter.reset()
+    yield _shared_app
+    _shared_app.config.clear()
+    _shared_app.config.update(settings)
+    with _shared_app.app_context():
+        db.session.remove()
+        _empty_tables()
 
 
 @pytest.fixture

@@ -108,3 +108,171 @@ class World:
             }
             db.session.commit()
         return world
+
+
+CALLERS = (
+    "anonymous",
+    "patient_a",
+    "patient_b",
+    "clinician_other_org",
+    "clinician_off_team",
+    "clinician_on_team",
+    "admin",
+)
+ERROR_KEYS = {"code", "status", "message"}
+
+
+def api_routes(app):
+    """Every "METHOD /rule" the app serves, HEAD and OPTIONS aside, sorted."""
+    return sorted(
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+def fill_path(rule, values):
+    """The rule with each <converter:name> placeholder replaced by values[name].
+
+    A name missing from values gets a well-formed stand-in: a nil UUID or 1.
+    """
+    path = rule
+    while "<" in path:
+        start, end = path.index("<"), path.index(">")
+        converter, _, name = path[start + 1 : end].rpartition(":")
+        fallback = "00000000-0000-0000-0000-000000000000" if converter == "uuid" else 1
+        path = path[:start] + str(values.get(name, fallback)) + path[end + 1 :]
+    return path
+
+
+def assert_error_shape(response, status):
+    """The response has the status and the one error body {code, status, message[, errors]}."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"errors"}, body
+    assert body["code"] == status
+    assert isinstance(body["status"], str) and body["status"]
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def email_of(app, user_id):
+    """A staff user's email, read from the database."""
+    from server.models import User
+
+    with app.app_context():
+        return db.session.get(User, user_id).email
+
+
+def record_treatment(patient_id, performed_on, kind="cell_therapy", **fields):
+    """A treatment stored and signalled as the treatments service does, so trends go stale."""
+    from server.models import Treatment
+    from server.services import events
+
+    values = {"protocol": "spine-standard", "target_levels": [], **fields}
+    treatment = Treatment(patient_id=patient_id, kind=kind, performed_on=performed_on, **values)
+    db.session.add(treatment)
+    db.session.flush()
+    events.treatment_saved.send(treatment, created=True, changed={"kind", "performed_on"})
+    return treatment
+
+
+def record_checkin(patient, instrument, answers, completed_at):
+    """A check-in scored and stored through the check-in service."""
+    import uuid
+
+    from server.services import checkins
+
+    item = {"id": uuid.uuid4(), "instrument": instrument, "answers": answers}
+    (outcome,) = checkins.store(patient, [{**item, "completed_at": completed_at}], 1)
+    return outcome.checkin
+
+
+def _odi_sections():
+    from server.clinical.instruments import ODI_SECTIONS
+
+    return [key for key, _ in ODI_SECTIONS]
+
+
+# One valid, scorable answer set per instrument a protocol asks.
+VALID_ANSWERS = {
+    "nrs_pain": {"back": 4},
+    "odi": {key: 1 for key in _odi_sections()},
+    "rmdq": {f"item_{n}": n % 3 == 0 for n in range(1, 25)},
+    "pgic": {"change": 2},
+}
+
+
+def run_job_at(app, name, now):
+    """Run one job of the jobs table once, as of `now`, as the scheduler would."""
+    from jobs import job_named
+    from jobs.runner import run_job
+
+    return run_job(app, job_named(name), now)
+
+
+@dataclass
+class FollowUpClinic:
+    """A clinician and one patient of theirs, driven through the API at the pinned clock."""
+
+    app: object
+    client: object
+    clinician_id: int
+    patient_id: int
+
+    @classmethod
+    def open(cls, app, client, timezone="Europe/Berlin", **patient_fields):
+        """A new organization in the zone, with the clinician and the patient."""
+        with app.app_context():
+            organization = make_organization(timezone=timezone)
+            clinician = make_staff(organization)
+            patient = make_patient(organization, care_team=[clinician], **patient_fields)
+            db.session.commit()
+            return cls(app, client, clinician.id, patient.id)
+
+    def staff(self):
+        """Staff headers valid at the clock's current time."""
+        from server.models import User
+
+        with self.app.app_context():
+            headers = login_as(self.app, db.session.get(User, self.clinician_id))
+            db.session.commit()
+        return headers
+
+    def device(self):
+        """The patient's device headers, valid at the clock's current time."""
+        with self.app.app_context():
+            headers = enroll_device(self.app, db.session.get(Patient, self.patient_id))
+            db.session.commit()
+        return headers
+
+    def treat(self, performed_on, protocol="spine-standard"):
+        """Record a treatment with a follow-up protocol; returns its id."""
+        body = {"kind": "cell_therapy", "performed_on": performed_on.isoformat(), "protocol": protocol}
+        response = self.client.post(
+            f"/api/v1/patients/{self.patient_id}/treatments", json=body, headers=self.staff()
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    def check_in(self, instrument, completed_at, answers=None):
+        """Submit a check-in from the patient's app; returns its body."""
+        import uuid
+
+        body = {
+            "id": str(uuid.uuid4()),
+            "instrument": instrument,
+            "answers": answers or VALID_ANSWERS[instrument],
+            "completed_at": completed_at.isoformat(),
+        }
+        response = self.client.post("/api/v1/me/checkins", json=body, headers=self.device())
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def get(self, path, **query):
+        """A staff GET under the patient; returns the JSON body."""
+        response = self.client.get(
+            f"/api/v1/patients/{self.patient_id}/{path}", query_string=query, headers=self.staff()
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()

@@ -27,14 +27,17 @@ def test_readyz_is_503_on_an_unmigrated_database(tmp_path):
 
 def test_readyz_is_503_when_the_schema_is_behind(app, client):
     with app.app_context():
-        head = db.session.scalar(text("SELECT version_num FROM alembic_version"))
-        db.session.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+        heads = db.session.scalars(text("SELECT version_num FROM alembic_version")).all()
+        db.session.execute(text("DELETE FROM alembic_version"))
+        db.session.execute(text("INSERT INTO alembic_version VALUES ('older')"))
         db.session.commit()
     try:
         assert client.get("/readyz").status_code == 503
     finally:
         with app.app_context():
-            db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+            db.session.execute(text("DELETE FROM alembic_version"))
+            for head in heads:
+                db.session.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
             db.session.commit()
 
 
