@@ -1,4 +1,6 @@
 """Treatments, check-ins and adverse events as the app and staff exchange them."""
+from datetime import datetime, timezone
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -7,6 +9,13 @@ from server.clinical.instruments import INSTRUMENTS
 from server.clinical.protocols import PROTOCOLS
 from server.vocabulary import ADVERSE_EVENT_SEVERITIES, CELL_SOURCES, TREATMENT_KINDS
 
+# Far enough from the calendar's ends that every time zone can convert the instant.
+WITHIN_CALENDAR = validate.Range(
+    min=datetime(1900, 1, 1, tzinfo=timezone.utc),
+    max=datetime(9000, 1, 1, tzinfo=timezone.utc),
+    error="Must be between the years 1900 and 9000.",
+)
+PLAIN_TEXT = Text()
 SPINE_LEVEL = r"^(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5])(-(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]))?$"
 
 
@@ -58,14 +67,29 @@ class CheckInSubmitSchema(ma.Schema):
     id = fields.UUID(required=True)
     instrument = fields.String(required=True, validate=validate.Length(max=32))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), required=True)
-    completed_at = AwareDateTime(required=True)
+    completed_at = AwareDateTime(required=True, validate=WITHIN_CALENDAR)
     notes = Text(allow_none=True, validate=validate.Length(max=2000))
+
+    @ma.validates("answers")
+    def _text_answers_are_plain_text(self, answers, **kwargs):
+        """A free-text answer (a PSFS activity's name) follows the rules of every text field."""
+        errors = {}
+        for key, value in answers.items():
+            if isinstance(value, str):
+                try:
+                    PLAIN_TEXT.deserialize(value)
+                except ma.ValidationError as exc:
+                    errors[key] = exc.messages
+        if errors:
+            raise ma.ValidationError(errors)
 
 
 class CheckInBatchSchema(ma.Schema):
     """Up to 500 check-ins, e.g. uploaded after a time offline."""
 
-    checkins = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1, max=500))
+    checkins = fields.List(
+        fields.Raw(allow_none=True), required=True, validate=validate.Length(min=1, max=500)
+    )
 
 
 class ContextSchema(ma.Schema):
@@ -132,8 +156,8 @@ class StaffCheckInArgs(PageArgs):
     """Filters for a patient's check-ins."""
 
     instrument = fields.String(validate=validate.OneOf(sorted(INSTRUMENTS)))
-    from_ = AwareDateTime(data_key="from")
-    to = AwareDateTime()
+    from_ = AwareDateTime(data_key="from", validate=WITHIN_CALENDAR)
+    to = AwareDateTime(validate=WITHIN_CALENDAR)
     include_voided = fields.Boolean(load_default=False)
 
 

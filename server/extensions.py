@@ -28,7 +28,9 @@ def client_ip():
     return request.remote_addr or "unknown"
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit: views serialise what they just stored
+# without a reload per attribute.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 api = BacktrackApi()
 limiter = Limiter(key_func=client_ip, default_limits=[])

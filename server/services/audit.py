@@ -1,41 +1,40 @@
 """Writing the audit trail: one event per access, sign-in, enrollment or revocation."""
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
+from server.clock import utcnow
 from server.extensions import client_ip, db
 from server.models import AuditEvent
 
 
-def record(principal, action, patient_id=None, outcome="success", organization_id=None):
+def _event(principal, action, patient_id, outcome, ip):
+    return {
+        "at": utcnow(),
+        "organization_id": principal.organization_id if principal else None,
+        "actor_id": principal.actor_id if principal else None,
+        "actor_role": principal.role if principal else "anonymous",
+        "patient_id": patient_id,
+        "action": action,
+        "outcome": outcome,
+        "ip": ip,
+    }
+
+
+def _insert(events):
+    # A Core insert: audit rows are written on hot paths and never read back here.
+    db.session.execute(insert(AuditEvent.__table__), events)
+
+
+def record(principal, action, patient_id=None, outcome="success"):
     """Add one audit event to the current transaction."""
-    db.session.add(
-        AuditEvent(
-            organization_id=organization_id
-            or (principal.organization_id if principal else None),
-            actor_id=principal.actor_id if principal else None,
-            actor_role=principal.role if principal else "anonymous",
-            patient_id=patient_id,
-            action=action,
-            outcome=outcome,
-            ip=client_ip(),
-        )
-    )
+    _insert([_event(principal, action, patient_id, outcome, client_ip())])
 
 
 def record_many(principal, action, patient_ids):
     """One event per patient whose data a listing showed."""
     ip = client_ip()
-    db.session.add_all(
-        AuditEvent(
-            organization_id=principal.organization_id,
-            actor_id=principal.actor_id,
-            actor_role=principal.role,
-            patient_id=patient_id,
-            action=action,
-            outcome="success",
-            ip=ip,
-        )
-        for patient_id in patient_ids
-    )
+    events = [_event(principal, action, patient_id, "success", ip) for patient_id in patient_ids]
+    if events:
+        _insert(events)
 
 
 def list_events(principal, args):

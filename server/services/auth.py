@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from server.clock import utcnow
 from server.errors import Forbidden, Unauthorized
@@ -137,7 +138,9 @@ def current_principal():
     plaintext = _token_from_header()
     if plaintext:
         token = db.session.scalar(
-            select(AccessToken).where(AccessToken.token_hash == hash_secret(plaintext))
+            select(AccessToken)
+            .options(joinedload(AccessToken.user), joinedload(AccessToken.patient))
+            .where(AccessToken.token_hash == hash_secret(plaintext))
         )
         now = utcnow()
         if token is not None and _is_live(token, now):

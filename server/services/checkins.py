@@ -1,5 +1,6 @@
 """Check-ins: validated, scored and stored exactly once; voided, never edited."""
 from dataclasses import dataclass
+from datetime import timezone
 
 from sqlalchemy import func, select
 
@@ -48,7 +49,8 @@ def prepare(item, odi_max_missing, now):
         "instrument_version": instrument.version,
         "answers": item["answers"],
         "notes": item.get("notes"),
-        "completed_at": item["completed_at"],
+        # In UTC, as the database gives it back, so a replay answers the same body.
+        "completed_at": item["completed_at"].astimezone(timezone.utc),
         "received_at": now,
         "score": score.score,
         "subscores": score.subscores,
@@ -93,18 +95,22 @@ def store(patient, items, odi_max_missing):
             {**values, "patient_id": patient.id, "seq": first_seq + n}
             for n, (_, values) in enumerate(pending)
         ]
-        inserted = set(
-            db.session.scalars(
-                insert_ignoring_duplicates(CheckIn).values(rows).returning(CheckIn.id)
+        table = CheckIn.__table__
+        inserted = dict(
+            db.session.execute(
+                insert_ignoring_duplicates(table).returning(table.c.id, table.c.pk), rows
             ).all()
         )
-        stored = _stored(patient.id, [values["id"] for _, values in pending])
-        seen = set()
-        for outcome, values in pending:
+        missing = [row["id"] for row in rows if row["id"] not in inserted]
+        stored = _stored(patient.id, missing) if missing else {}
+        for (outcome, values), row in zip(pending, rows):
+            if values["id"] in inserted:
+                # Built from the values just inserted, saving a read back.
+                stored[values["id"]] = CheckIn(**row, pk=inserted.pop(values["id"]))
+                outcome.checkin = stored[values["id"]]
+                continue
             outcome.checkin = stored[values["id"]]
-            if values["id"] in inserted and values["id"] not in seen:
-                seen.add(values["id"])
-            elif not _same_content(outcome.checkin, values):
+            if not _same_content(outcome.checkin, values):
                 outcome.status, outcome.checkin = "conflict", None
             else:
                 outcome.status = "duplicate"

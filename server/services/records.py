@@ -19,10 +19,11 @@ def reserve_sequence(patient_id, count):
     The row lock is held until commit, so a patient's changes commit in sequence
     order and an incremental pull never skips one that commits late.
     """
+    patients = Patient.__table__
     last = db.session.execute(
-        update(Patient)
-        .where(Patient.id == patient_id)
-        .values(checkin_seq=Patient.checkin_seq + count)
-        .returning(Patient.checkin_seq)
+        update(patients)
+        .where(patients.c.id == patient_id)
+        .values(checkin_seq=patients.c.checkin_seq + count)
+        .returning(patients.c.checkin_seq)
     ).scalar_one()
     return last - count + 1

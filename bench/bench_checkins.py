@@ -1,0 +1,169 @@
+"""Benchmark: posting ODI check-ins through the full API against a bare Flask insert.
+
+Both run under gunicorn with the same workers and are loaded by wrk with the
+same concurrency, alternating rounds; then a batch of 500 check-ins is timed.
+Usage: .venv/bin/python bench/bench_checkins.py [--seconds 10] [--connections 8]
+       [--rounds 2] [--backends sqlite,postgresql]   (needs wrk: apt-get install wrk)
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import date
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import gunicorn, median, migrate, postgres_url, sqlite_url, wrk  # noqa: E402
+
+PATIENTS = 50
+ODI_ANSWERS = {
+    "pain_intensity": 3, "personal_care": 1, "lifting": 4, "walking": 2, "sitting": 3,
+    "standing": 2, "sleeping": 1, "sex_life": 2, "social_life": 2, "travelling": 3,
+}
+LUA = """
+local tokens = {%(tokens)s}
+local nonce = "%(nonce)s"
+local counter = 0
+local next_thread = 0
+function setup(thread)
+  next_thread = next_thread + 1
+  thread:set("tid", next_thread)
+end
+request = function()
+  counter = counter + 1
+  local id = string.format("%%s-%%04x-4000-8000-%%012x", nonce, tid, counter)
+  local token = tokens[(counter %% #tokens) + 1]
+  local body = '{"id":"' .. id .. '","instrument":"odi","answers":%(answers)s,' ..
+               '"completed_at":"2026-01-15T10:00:00+00:00"}'
+  return wrk.format("POST", "/api/v1/me/checkins",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+"""
+
+
+def seed(url):
+    """A clinic with patients, each with a treatment and an enrolled device; returns tokens."""
+    from server import create_app
+    from server.extensions import db
+    from server.services import treatments
+    from server.services.auth import Principal, issue_token
+    from tests.helpers import make_organization, make_patient, make_staff
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    tokens = []
+    with app.app_context():
+        organization = make_organization("Bench Clinic")
+        clinician = make_staff(organization)
+        principal = Principal(role="clinician", organization_id=organization.id, user=clinician)
+        for _ in range(PATIENTS):
+            patient = make_patient(organization, care_team=[clinician])
+            treatments.create_treatment(
+                principal,
+                patient,
+                {"kind": "cell_therapy", "performed_on": date(2026, 1, 1), "protocol": "spine-standard"},
+            )
+            plaintext, _ = issue_token("device", app.config["DEVICE_TOKEN_LIFETIME"], patient=patient)
+            tokens.append(plaintext)
+        db.session.commit()
+        db.engine.dispose()
+    return tokens
+
+
+def lua_script(tokens):
+    """Write the wrk script posting unique ODI check-ins round-robin over the devices."""
+    handle = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    handle.write(
+        LUA % {
+            "tokens": ",".join(f'"{token}"' for token in tokens),
+            "nonce": uuid.uuid4().hex[:8],
+            "answers": json.dumps(ODI_ANSWERS, separators=(",", ":")),
+        }
+    )
+    handle.close()
+    return handle.name
+
+
+def time_batch(base, token, size=500, repeats=5):
+    """Median seconds to store a batch of `size` new check-ins, and the statuses seen."""
+    timings, statuses = [], set()
+    for _ in range(repeats):
+        body = {
+            "checkins": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "instrument": "odi",
+                    "answers": ODI_ANSWERS,
+                    "completed_at": "2026-02-01T08:00:00+01:00",
+                }
+                for _ in range(size)
+            ]
+        }
+        request = urllib.request.Request(
+            base + "/api/v1/me/checkins/batch",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request) as response:
+            results = json.load(response)["results"]
+        timings.append(time.perf_counter() - started)
+        statuses |= {result["status"] for result in results}
+    return median(timings), statuses
+
+
+def run_backend(name, url, args):
+    """Measure one backend; returns a dict of figures."""
+    migrate(url)
+    tokens = seed(url)
+    script = lua_script(tokens)
+    api_runs, bare_runs = [], []
+    for _ in range(args.rounds):
+        with gunicorn("wsgi:app", url, threads=args.threads) as base:
+            api_runs.append(wrk(base, script, args.seconds, args.connections))
+        with gunicorn("bench.bare_app:app", url, threads=args.threads) as base:
+            bare_runs.append(wrk(base, script, args.seconds, args.connections))
+    with gunicorn("wsgi:app", url, threads=args.threads) as base:
+        batch_seconds, statuses = time_batch(base, tokens[0])
+    os.unlink(script)
+    figures = {"backend": name, "batch_500_s": batch_seconds, "batch_statuses": sorted(statuses)}
+    for label, runs in (("api", api_runs), ("bare", bare_runs)):
+        for key in ("rps", "p50", "p99"):
+            figures[f"{label}_{key}"] = median([run[key] for run in runs])
+        figures[f"{label}_errors"] = sum(run["errors"] for run in runs)
+    figures["ratio"] = figures["api_rps"] / figures["bare_rps"]
+    return figures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    urls = {
+        "sqlite": lambda: sqlite_url("bench_checkins"),
+        "postgresql": lambda: postgres_url("bench_checkins"),
+    }
+    print(f"gunicorn 2 workers x {args.threads} thread(s); wrk 2 threads, {args.connections} "
+          f"connections, {args.seconds}s x {args.rounds} alternating rounds (medians)")
+    header = ("backend", "api rps", "bare rps", "ratio", "api p50", "api p99", "bare p50",
+              "bare p99", "non-2xx", "batch500 s")
+    print(" | ".join(header))
+    for name in args.backends.split(","):
+        f = run_backend(name, urls[name](), args)
+        print(
+            f"{f['backend']} | {f['api_rps']:.0f} | {f['bare_rps']:.0f} | {f['ratio']:.2f} | "
+            f"{f['api_p50']:.2f}ms | {f['api_p99']:.2f}ms | {f['bare_p50']:.2f}ms | "
+            f"{f['bare_p99']:.2f}ms | {f['api_errors']}/{f['bare_errors']} | "
+            f"{f['batch_500_s']:.3f} ({','.join(f['batch_statuses'])})"
+        )
+
+
+if __name__ == "__main__":
+    main()

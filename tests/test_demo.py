@@ -1,0 +1,114 @@
+"""The demo clinic: 40 patients with a year of varied, realistic follow-up, seeded once."""
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from server.clinical.instruments import get_instrument
+from server.clinical.outcomes import change_status
+from server.demo import DEMO_PATIENTS, DEMO_STAFF, seed_demo
+from server.extensions import db
+from server.models import AdverseEvent, CheckIn, Patient, Treatment, User
+
+
+@pytest.fixture
+def seeded(app):
+    """The demo seeded once; yields the lines it printed."""
+    with app.app_context():
+        lines = seed_demo()
+    return lines
+
+
+def _odi_changes(checkins):
+    """Per patient: the change status from the first to the last scorable ODI."""
+    scores = defaultdict(list)
+    for checkin in sorted(checkins, key=lambda c: c.completed_at):
+        if checkin.instrument == "odi" and checkin.scorable:
+            scores[checkin.patient_id].append(checkin.score)
+    odi = get_instrument("odi")
+    return {
+        patient_id: change_status(odi, values[0], values[-1])
+        for patient_id, values in scores.items()
+        if len(values) > 1
+    }
+
+
+def test_demo_seeds_forty_treated_patients_all_on_the_clinicians_team(app, seeded):
+    assert "40 patients" in seeded[0]
+    clinician_email = next(email for email, _, role, _ in DEMO_STAFF if role == "clinician")
+    with app.app_context():
+        clinician = db.session.scalar(select(User).where(User.email == clinician_email))
+        patients = db.session.scalars(select(Patient)).all()
+        assert len(patients) == len(DEMO_PATIENTS) == 40
+        assert all(
+            [member.id for member in patient.care_team] == [clinician.id] for patient in patients
+        )
+        treatments = db.session.scalars(select(Treatment).order_by(Treatment.performed_on)).all()
+    per_patient = defaultdict(list)
+    for treatment in treatments:
+        per_patient[treatment.patient_id].append(treatment)
+    assert {len(own) for own in per_patient.values()} == {1, 2}
+    assert len(per_patient) == 40
+    kinds = {(t.kind, t.cell_source) for t in treatments}
+    assert {
+        ("cell_therapy", "bone_marrow"),
+        ("cell_therapy", "adipose"),
+        ("prp", None),
+        ("epidural_steroid", None),
+        ("physical_therapy", None),
+        ("surgery", None),
+    } <= kinds
+    later_surgery = [
+        own
+        for own in per_patient.values()
+        if len(own) == 2
+        and own[0].kind != "surgery"
+        and own[1].kind == "surgery"
+        and own[1].performed_on - own[0].performed_on <= timedelta(days=365)
+    ]
+    assert len(later_surgery) >= 2
+    standard = sum(t.protocol == "spine-standard" for t in treatments)
+    assert standard > len(treatments) / 2
+
+
+def test_demo_checkins_are_varied_recent_and_stored_through_the_service(app, seeded, clock):
+    with app.app_context():
+        checkins = db.session.scalars(select(CheckIn)).all()
+        sequences = dict(db.session.execute(select(Patient.id, Patient.checkin_seq)).all())
+        events = db.session.scalars(select(AdverseEvent)).all()
+        treatment_owners = {t.id: t.patient_id for t in db.session.scalars(select(Treatment))}
+    statuses = set(_odi_changes(checkins).values())
+    assert statuses == {"improved", "unchanged", "worsened"}
+    instruments = {checkin.instrument for checkin in checkins}
+    assert {"nrs_pain", "odi", "rmdq", "psfs", "pgic"} <= instruments
+    assert any("leg" in c.subscores for c in checkins if c.instrument == "nrs_pain")
+    unscorable = [c for c in checkins if not c.scorable]
+    assert [(c.instrument, len(c.answers)) for c in unscorable] == [("odi", 8)]
+    now = clock.utcnow()
+    completed = [checkin.completed_at for checkin in checkins]
+    assert max(completed) <= now
+    assert timedelta(days=300) < now - min(completed) < timedelta(days=420)
+    per_patient = defaultdict(int)
+    for checkin in checkins:
+        per_patient[checkin.patient_id] += 1
+    assert len(per_patient) == 40
+    assert all(sequences[patient_id] == count for patient_id, count in per_patient.items())
+    assert len(events) >= 2
+    assert [event.severity for event in events].count("severe") == 1
+    assert all(treatment_owners[event.treatment_id] == event.patient_id for event in events)
+
+
+def test_demo_second_run_changes_nothing(app, seeded):
+    def counts():
+        with app.app_context():
+            return [
+                db.session.scalar(select(func.count()).select_from(model))
+                for model in (Patient, User, Treatment, CheckIn, AdverseEvent)
+            ]
+
+    before = counts()
+    with app.app_context():
+        again = seed_demo()
+    assert again[0] == "Demo data already present. Sign in with:"
+    assert counts() == before
