@@ -23,6 +23,9 @@ demo: db
 
 run: demo
 	@echo "Backtrack API: http://127.0.0.1:8000  docs: http://127.0.0.1:8000/api/docs"
+	@echo "Scheduler: one 'flask jobs run' process beside the API; Ctrl-C stops both."
+	@$(FLASK) jobs run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 2 --access-logfile - wsgi:app
 
 test: install

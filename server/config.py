@@ -7,15 +7,25 @@ class ConfigError(RuntimeError):
     """A setting is missing or invalid; start-up stops."""
 
 
-def _int(name, default):
-    """Read an integer setting, failing fast on a bad value."""
+def _number(name, default, kind):
+    """Read a numeric setting of the given kind (int or float), failing fast on a bad value."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from exc
+
+
+def _int(name, default):
+    """Read an integer setting."""
+    return _number(name, default, int)
+
+
+def _float(name, default):
+    """Read a decimal setting."""
+    return _number(name, default, float)
 
 
 def _default_database_url(instance_path):
@@ -46,6 +56,27 @@ def from_environment(instance_path):
         # Policy (clinical.md): ODI scored with at most this many sections missing.
         "ODI_MAX_MISSING_SECTIONS": _int("ODI_MAX_MISSING_SECTIONS", 1),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        # Reminders: channels, delivery retries and the link a message carries.
+        "REMINDER_DEFAULT_CHANNEL": os.environ.get("REMINDER_DEFAULT_CHANNEL", "log"),
+        "APP_LINK_BASE": os.environ.get("APP_LINK_BASE", "backtrack://app"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_FROM": os.environ.get("SMTP_FROM", "Backtrack <reminders@localhost>"),
+        "SMTP_TIMEOUT_SECONDS": _int("SMTP_TIMEOUT_SECONDS", 10),
+        "SMTP_CA_FILE": os.environ.get("SMTP_CA_FILE") or None,
+        "PUSH_GATEWAY_URL": os.environ.get("PUSH_GATEWAY_URL") or None,
+        "PUSH_GATEWAY_SECRET": os.environ.get("PUSH_GATEWAY_SECRET") or None,
+        "WEBHOOK_TIMEOUT_SECONDS": _float("WEBHOOK_TIMEOUT_SECONDS", 5.0),
+        "DELIVERY_MAX_ATTEMPTS": _int("DELIVERY_MAX_ATTEMPTS", 5),
+        "DELIVERY_BACKOFF_SECONDS": _int("DELIVERY_BACKOFF_SECONDS", 60),
+        "DELIVERY_BACKOFF_MAX_SECONDS": _int("DELIVERY_BACKOFF_MAX_SECONDS", 6 * 3600),
+        "DELIVERY_LEASE_SECONDS": _int("DELIVERY_LEASE_SECONDS", 300),
+        "DELIVERY_BATCH_SIZE": _int("DELIVERY_BATCH_SIZE", 500),
+        # Policy: staff see a missed time point as a flag for this many days after it closed.
+        "OVERDUE_FLAG_DAYS": _int("OVERDUE_FLAG_DAYS", 30),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
         "API_TITLE": "Backtrack",
@@ -55,6 +86,12 @@ def from_environment(instance_path):
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            },
+            "security": [{"bearerAuth": []}],
+        },
     }
 
 
@@ -71,3 +108,9 @@ def validate(config):
     for key in ("STAFF_TOKEN_IDLE", "STAFF_TOKEN_ABSOLUTE", "DEVICE_TOKEN_LIFETIME"):
         if config[key] <= timedelta(0):
             raise ConfigError(f"{key} must be positive")
+    if config["REMINDER_DEFAULT_CHANNEL"] not in ("log", "smtp", "webhook"):
+        raise ConfigError("REMINDER_DEFAULT_CHANNEL must be log, smtp or webhook")
+    if config["PUSH_GATEWAY_URL"] and not config["PUSH_GATEWAY_SECRET"]:
+        raise ConfigError("PUSH_GATEWAY_SECRET must be set to sign requests to PUSH_GATEWAY_URL")
+    if config["WEBHOOK_TIMEOUT_SECONDS"] <= 0 or config["DELIVERY_MAX_ATTEMPTS"] < 1:
+        raise ConfigError("WEBHOOK_TIMEOUT_SECONDS and DELIVERY_MAX_ATTEMPTS must be positive")

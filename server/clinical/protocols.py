@@ -1,5 +1,6 @@
 """Follow-up protocols as data: time points, their windows and what is asked at each."""
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,10 @@ class TimePoint:
     def contains(self, days_from_treatment: int) -> bool:
         """True when the day falls inside the window."""
         return self.opens <= days_from_treatment <= self.closes
+
+    def dates(self, treated_on: date) -> tuple[date, date, date]:
+        """The window's first day, target day and last day for a treatment date."""
+        return tuple(treated_on + timedelta(days=n) for n in (self.opens, self.day, self.closes))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,10 @@
+"""The default channel: one structured log line per reminder."""
+import json
+import logging
+
+logger = logging.getLogger("backtrack.reminders")
+
+
+def send(message, config):
+    """Write the reminder as one JSON log line."""
+    logger.info(json.dumps({"event": "reminder", "key": message.key, "link": message.link}))
