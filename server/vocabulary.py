@@ -39,4 +39,4 @@ ADVERSE_EVENT_SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
 FLAGGING_SEVERITIES = ("severe", "life_threatening")
 
 # Worklist flags staff can filter patients by.
-PATIENT_FLAGS = ("adverse_event",)
+PATIENT_FLAGS = ("adverse_event", "worsening", "improving", "overdue")

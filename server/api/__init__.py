@@ -1,16 +1,21 @@
 """HTTP endpoints: one module per resource."""
 from server.api import (
     adverse_events,
+    assessments,
     audit,
     auth,
     checkins,
+    cohort,
     docs,
+    exports,
     health,
     instruments,
     me,
+    notifications,
     patients,
     staff,
     treatments,
+    trends,
 )
 
 API_BLUEPRINTS = (
@@ -23,5 +28,10 @@ API_BLUEPRINTS = (
     treatments.blp,
     checkins.blp,
     adverse_events.blp,
+    assessments.blp,
+    notifications.blp,
+    trends.blp,
+    cohort.blp,
+    exports.blp,
 )
 PLAIN_BLUEPRINTS = (health.bp, docs.bp)

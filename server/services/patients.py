@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from server.errors import Conflict, Invalid
 from server.extensions import db
 from server.models import Patient, User
-from server.services import adverse_events, audit, events
+from server.services import adverse_events, audit, events, schedules, trends
 from server.services.access import visible_patients
 
 PROFILE_FIELDS = (
@@ -118,7 +118,12 @@ def update_preferences(principal, data):
 
 
 # Worklist flags: each a condition on Patient, named in the `flag` query argument.
-FLAGS = {"adverse_event": adverse_events.has_serious_event}
+FLAGS = {
+    "adverse_event": adverse_events.has_serious_event,
+    "worsening": trends.is_worsening,
+    "improving": trends.is_improving,
+    "overdue": schedules.is_overdue,
+}
 
 
 def list_patients(principal, page, per_page, q=None, flag=None):

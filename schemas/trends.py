@@ -1,0 +1,239 @@
+"""Trends, cohort outcomes and their query arguments."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from server.clinical.protocols import PROTOCOLS
+from server.clinical.trends import MEASURES, find_measure
+from server.vocabulary import CONDITIONS, TREATMENT_KINDS
+
+FOLLOW_UP_LABELS = sorted(
+    {tp.label for protocol in PROTOCOLS.values() for tp in protocol.time_points if tp.day > 0}
+)
+GROUP_BY = ("treatment_kind", "condition", "cell_source")
+
+# Plain words for the labels the API gives, as a patient reads them.
+MEASURE_WORDS = {
+    "back_pain": "Back pain (0 = none, 10 = worst imaginable)",
+    "leg": "Leg pain (0 = none, 10 = worst imaginable)",
+    "pain": "Pain (0 = none, 100 = worst imaginable)",
+    "odi_percent": "How much your back limits daily life (Oswestry, 0-100)",
+    "rmdq_score": "Daily activities your back makes hard (Roland-Morris, 0-24)",
+    "psfs_mean": "The activities you chose (0 = unable, 10 = as before)",
+}
+DIRECTION_WORDS = {"lower": "lower is better", "higher": "higher is better"}
+STATUS_WORDS = {"improved": "better", "unchanged": "about the same", "worsened": "worse"}
+RELIABLE_WORDS = {
+    True: "a clear change, bigger than the usual ups and downs between answers",
+    False: "could be the usual ups and downs between answers",
+}
+PAIN_RELIEF_WORDS = {
+    "substantial": "at least half less pain",
+    "moderate": "at least a third less pain",
+    "minimal": "a little less pain",
+    "none": "no less pain",
+}
+
+
+class ValueAtSchema(ma.Schema):
+    """A value and when it was recorded."""
+
+    value = fields.Float()
+    at = fields.AwareDateTime()
+
+
+class LatestSchema(ValueAtSchema):
+    """The latest value after the treatment."""
+
+    days_from_treatment = fields.Integer()
+
+
+class SeriesPointSchema(ma.Schema):
+    """One value of the series."""
+
+    at = fields.String(metadata={"description": "RFC 3339 instant"})
+    days_from_treatment = fields.Integer()
+    value = fields.Float()
+
+
+class MeasureTrendSchema(ma.Schema):
+    """One measure after one treatment."""
+
+    instrument = fields.String()
+    score_name = fields.String()
+    direction = fields.String(metadata={"description": "lower or higher is better"})
+    baseline = fields.Nested(ValueAtSchema, allow_none=True)
+    latest = fields.Nested(LatestSchema, allow_none=True)
+    timepoints = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    change = fields.Float(allow_none=True)
+    pct_change = fields.Float(allow_none=True)
+    status = fields.String(
+        allow_none=True, metadata={"description": "improved, unchanged or worsened"}
+    )
+    rci = fields.Float(allow_none=True)
+    reliable_change = fields.Boolean(allow_none=True)
+    immpact_band = fields.String(
+        allow_none=True,
+        metadata={"description": "pain only: substantial, moderate, minimal or none"},
+    )
+    slope_per_30d = fields.Float(allow_none=True)
+    slope_se = fields.Float(allow_none=True)
+    n_points = fields.Integer(metadata={"description": "values after the treatment"})
+    series = fields.List(fields.Nested(SeriesPointSchema))
+
+
+class TreatmentTrendSchema(ma.Schema):
+    """The trends of every measure with data around one treatment."""
+
+    treatment_id = fields.Integer()
+    kind = fields.String()
+    performed_on = fields.Date()
+    measures = fields.List(fields.Nested(MeasureTrendSchema))
+
+
+class PatientTrendsSchema(ma.Schema):
+    """A patient's trends per treatment."""
+
+    patient_id = fields.Integer()
+    computed_at = fields.AwareDateTime(allow_none=True)
+    treatments = fields.List(fields.Nested(TreatmentTrendSchema))
+
+
+class MyMeasureTrendSchema(MeasureTrendSchema):
+    """A measure as the patient reads it: the same data, with its labels in plain words."""
+
+    words = fields.Method("_words")
+
+    def _words(self, measure):
+        return {
+            "measure": MEASURE_WORDS.get(measure["score_name"]),
+            "direction": DIRECTION_WORDS.get(measure["direction"]),
+            "change": STATUS_WORDS.get(measure["status"]),
+            "certainty": RELIABLE_WORDS.get(measure["reliable_change"]),
+            "pain_relief": PAIN_RELIEF_WORDS.get(measure["immpact_band"]),
+        }
+
+
+class MyTreatmentTrendSchema(TreatmentTrendSchema):
+    """A treatment's trends as the patient reads them."""
+
+    measures = fields.List(fields.Nested(MyMeasureTrendSchema))
+
+
+class MyTrendsSchema(PatientTrendsSchema):
+    """The signed-in patient's trends, with plain words."""
+
+    treatments = fields.List(fields.Nested(MyTreatmentTrendSchema))
+
+
+class CohortArgs(ma.Schema):
+    """Which measure, at which time point, over which patients, grouped how."""
+
+    instrument = fields.String(
+        required=True, validate=validate.OneOf(sorted({m.instrument for m in MEASURES}))
+    )
+    score_name = fields.String(
+        validate=validate.OneOf(sorted({m.score_name for m in MEASURES})),
+        metadata={"description": "the instrument's primary score by default; 'leg' for leg pain"},
+    )
+    timepoint = fields.String(
+        load_default="latest", validate=validate.OneOf(["latest", *FOLLOW_UP_LABELS])
+    )
+    treatment_kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
+    condition = fields.String(validate=validate.OneOf(CONDITIONS))
+    group_by = fields.String(validate=validate.OneOf(GROUP_BY))
+
+    @ma.validates_schema
+    def _measure_exists(self, data, **kwargs):
+        instrument = data.get("instrument")
+        if instrument and find_measure(instrument, data.get("score_name")) is None:
+            raise ma.ValidationError(
+                f"Not a score of {data['instrument']}.", field_name="score_name"
+            )
+
+
+class RateSchema(ma.Schema):
+    """A proportion with its 95% Wilson interval, as fractions."""
+
+    value = fields.Float(allow_none=True)
+    ci_low = fields.Float(allow_none=True)
+    ci_high = fields.Float(allow_none=True)
+
+
+class SpreadSchema(ma.Schema):
+    """The spread of the changes."""
+
+    mean = fields.Float(allow_none=True)
+    sd = fields.Float(allow_none=True)
+    median = fields.Float(allow_none=True)
+    q1 = fields.Float(allow_none=True)
+    q3 = fields.Float(allow_none=True)
+    min = fields.Float(allow_none=True)
+    max = fields.Float(allow_none=True)
+
+
+class CohortRowSchema(ma.Schema):
+    """One (patient, treatment) pair: a bar of the waterfall plot."""
+
+    patient_id = fields.Integer()
+    treatment_id = fields.Integer()
+    baseline = fields.Float()
+    followup = fields.Float()
+    change = fields.Float()
+    pct_change = fields.Float(allow_none=True)
+    status = fields.String()
+    reliable_change = fields.Boolean(allow_none=True)
+
+
+class PassThroughList(fields.List):
+    """Rows a service already built in the documented shape, dumped as they are.
+
+    A cohort holds thousands of rows; dumping each through marshmallow took most of a request.
+    """
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class CohortSummarySchema(ma.Schema):
+    """Counts, responder rate, the change's spread, noise and true-response SD, and the rows."""
+
+    n = fields.Integer()
+    improved = fields.Integer()
+    unchanged = fields.Integer()
+    worsened = fields.Integer()
+    responder_rate = fields.Nested(RateSchema)
+    change = fields.Nested(SpreadSchema)
+    noise_sd = fields.Float(allow_none=True, metadata={"description": "the measure's S_diff"})
+    response_sd = fields.Float(
+        allow_none=True, metadata={"description": "spread of true responses, net of noise"}
+    )
+    patients = PassThroughList(
+        fields.Nested(CohortRowSchema), metadata={"description": "sorted by percent change"}
+    )
+
+
+class CohortGroupSchema(CohortSummarySchema):
+    """The summary of one group."""
+
+    group = fields.String(allow_none=True)
+
+
+class SurgeryShareSchema(ma.Schema):
+    """Non-surgical treatments of one kind followed by surgery within 12 months."""
+
+    treatment_kind = fields.String()
+    n = fields.Integer(metadata={"description": "treatments at least 12 months old"})
+    surgeries = fields.Integer()
+    pending = fields.Integer(metadata={"description": "treatments younger than 12 months"})
+    share = fields.Nested(RateSchema)
+
+
+class CohortOutcomesSchema(CohortSummarySchema):
+    """Cohort outcomes; with group_by the summary comes per group instead."""
+
+    instrument = fields.String()
+    score_name = fields.String()
+    timepoint = fields.String()
+    group_by = fields.String()
+    groups = fields.List(fields.Nested(CohortGroupSchema))
+    surgery_within_12_months = fields.List(fields.Nested(SurgeryShareSchema))

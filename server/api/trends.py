@@ -1,0 +1,28 @@
+"""Trends: each patient's change after each treatment, for staff and for the patient."""
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.trends import MyTrendsSchema, PatientTrendsSchema
+from server.services import access, trends
+from server.services.auth import current_principal, patient_only, staff_only
+
+blp = Blueprint("trends", __name__, url_prefix="/api/v1", description="Trends")
+
+
+@blp.route("/patients/<id:patient_id>/trends")
+class PatientTrends(MethodView):
+    @staff_only
+    @blp.response(200, PatientTrendsSchema)
+    def get(self, patient_id):
+        """A patient's change on each measure after each treatment."""
+        patient = access.patient_for(current_principal(), patient_id, "trends.read")
+        return trends.trends_of(patient)
+
+
+@blp.route("/me/trends")
+class MyTrends(MethodView):
+    @patient_only
+    @blp.response(200, MyTrendsSchema)
+    def get(self):
+        """Your change on each measure after each treatment, with plain words."""
+        return trends.trends_of(current_principal().patient)

@@ -1,0 +1,179 @@
+"""Cohort outcomes over the patients a caller may see: the whole spread, not only a mean."""
+from datetime import timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from server.clinical.outcomes import response_sd, s_diff, summarize, wilson_interval
+from server.clinical.trends import compare, find_measure
+from server.clock import utcnow
+from server.extensions import db
+from server.models import Patient, Treatment, Trend
+from server.services import audit, trends
+from server.services.access import visible_patients
+
+GROUP_COLUMNS = {
+    "treatment_kind": Treatment.kind,
+    "condition": Patient.condition,
+    "cell_source": Treatment.cell_source,
+}
+SURGERY = "surgery"
+SURGERY_HORIZON = timedelta(days=365)
+
+
+def _visible_ids(principal):
+    return visible_patients(principal).with_only_columns(Patient.id)
+
+
+def _filtered(query, args):
+    if args.get("treatment_kind"):
+        query = query.where(Treatment.kind == args["treatment_kind"])
+    if args.get("condition"):
+        query = query.where(Patient.condition == args["condition"])
+    return query
+
+
+def _pairs(principal, measure, timepoint, args, group_by):
+    """(group, row) per (patient, treatment) with a baseline and a value at the time point."""
+    followup_column = (
+        Trend.latest_value if timepoint == "latest" else Trend.timepoints[(timepoint, 0)].as_float()
+    )
+    query = _filtered(
+        select(
+            Trend.patient_id,
+            Trend.treatment_id,
+            Trend.baseline_value,
+            followup_column.label("followup"),
+            *(column.label(name) for name, column in GROUP_COLUMNS.items()),
+        )
+        .join(Treatment, Treatment.id == Trend.treatment_id)
+        .join(Patient, Patient.id == Trend.patient_id)
+        .where(
+            Trend.patient_id.in_(_visible_ids(principal)),
+            Trend.instrument == measure.instrument,
+            Trend.score_name == measure.score_name,
+            Trend.baseline_value.is_not(None),
+            followup_column.is_not(None),
+        ),
+        args,
+    )
+    pairs = []
+    with trends.collector_paused():
+        for found in db.session.execute(query):
+            compared = compare(measure, found.baseline_value, found.followup)
+            row = {
+                "patient_id": found.patient_id,
+                "treatment_id": found.treatment_id,
+                "baseline": found.baseline_value,
+                "followup": found.followup,
+                "change": compared["change"],
+                "pct_change": compared["pct_change"],
+                "status": compared["status"],
+                "reliable_change": compared["reliable_change"],
+            }
+            pairs.append((found._mapping[group_by] if group_by else None, row))
+    return pairs
+
+
+def _waterfall_order(row):
+    """Percent change ascending; a row without one (baseline 0) goes last."""
+    pct = row["pct_change"]
+    return (pct is None, pct if pct is not None else 0.0, row["patient_id"], row["treatment_id"])
+
+
+def summary(measure, rows):
+    """Counts, responder rate, the change's spread, noise and true-response SD, and the rows."""
+    counts = {status: 0 for status in ("improved", "unchanged", "worsened")}
+    for row in rows:
+        if row["status"] in counts:
+            counts[row["status"]] += 1
+    rate, low, high = wilson_interval(counts["improved"], len(rows))
+    change = summarize([row["change"] for row in rows])
+    noise = s_diff(measure.definition.sem) if measure.definition.sem is not None else None
+    return {
+        "n": len(rows),
+        **counts,
+        "responder_rate": {"value": rate, "ci_low": low, "ci_high": high},
+        "change": change,
+        "noise_sd": noise,
+        "response_sd": response_sd(change["sd"], noise) if change["sd"] is not None else None,
+        "patients": sorted(rows, key=_waterfall_order),
+    }
+
+
+def surgery_within_a_year(principal, args):
+    """Per kind of non-surgical treatment: the share followed by surgery within 12 months.
+
+    Only treatments at least 12 months old count; younger ones are reported as pending.
+    """
+    cutoff = utcnow().date() - SURGERY_HORIZON
+    anchors = _filtered(
+        select(Treatment.kind)
+        .join(Patient, Patient.id == Treatment.patient_id)
+        .where(Treatment.patient_id.in_(_visible_ids(principal)), Treatment.kind != SURGERY),
+        args,
+    )
+    counts = db.session.execute(
+        anchors.add_columns(
+            func.count().filter(Treatment.performed_on <= cutoff),
+            func.count().filter(Treatment.performed_on > cutoff),
+        ).group_by(Treatment.kind)
+    ).all()
+    surgery = aliased(Treatment)
+    followed = db.session.execute(
+        anchors.add_columns(Treatment.id, Treatment.performed_on, surgery.performed_on).join(
+            surgery,
+            and_(
+                surgery.patient_id == Treatment.patient_id,
+                surgery.kind == SURGERY,
+                surgery.performed_on > Treatment.performed_on,
+            ),
+        ).where(Treatment.performed_on <= cutoff)
+    ).all()
+    operated = {}
+    for kind, treatment_id, treated_on, operated_on in followed:
+        if operated_on <= treated_on + SURGERY_HORIZON:
+            operated.setdefault(kind, set()).add(treatment_id)
+    result = []
+    for kind, n, pending in sorted(counts):
+        surgeries = len(operated.get(kind, ()))
+        share, low, high = wilson_interval(surgeries, n)
+        result.append(
+            {
+                "treatment_kind": kind,
+                "n": n,
+                "surgeries": surgeries,
+                "pending": pending,
+                "share": {"value": share, "ci_low": low, "ci_high": high},
+            }
+        )
+    return result
+
+
+def outcomes(principal, args):
+    """Cohort outcomes of one measure at one time point, optionally per group."""
+    measure = find_measure(args["instrument"], args.get("score_name"))
+    timepoint = args["timepoint"]
+    group_by = args.get("group_by")
+    trends.refresh_stale_among(visible_patients(principal))
+    pairs = _pairs(principal, measure, timepoint, args, group_by)
+    result = {
+        "instrument": measure.instrument,
+        "score_name": measure.score_name,
+        "timepoint": timepoint,
+        "surgery_within_12_months": surgery_within_a_year(principal, args),
+    }
+    if group_by:
+        groups = {}
+        for group, row in pairs:
+            groups.setdefault(group, []).append(row)
+        result["group_by"] = group_by
+        result["groups"] = [
+            {"group": group, **summary(measure, groups[group])}
+            for group in sorted(groups, key=lambda g: (g is None, g or ""))
+        ]
+    else:
+        result.update(summary(measure, [row for _, row in pairs]))
+    audit.record(principal, "cohort.read")
+    db.session.commit()
+    return result

@@ -1,0 +1,140 @@
+"""The pseudonymous outcomes export: one CSV row per patient, treatment, measure and time point."""
+import csv
+import io
+
+from sqlalchemy import select
+
+from server.clinical.trends import compare, find_measure
+from server.extensions import db
+from server.models import Patient, Treatment, Trend
+from server.services import audit, trends
+from server.services.access import visible_patients
+
+COLUMNS = (
+    "patient_id",
+    "external_id",
+    "condition",
+    "treatment_id",
+    "treatment_kind",
+    "cell_source",
+    "performed_on",
+    "instrument",
+    "score_name",
+    "timepoint",
+    "days_from_treatment",
+    "value",
+    "baseline",
+    "change",
+    "pct_change",
+    "status",
+    "reliable_change",
+)
+# Patients whose rows are read and written per query while streaming.
+PATIENTS_PER_QUERY = 500
+# A spreadsheet would run a cell starting with these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_text(value):
+    """Text a spreadsheet shows as text, never runs as a formula."""
+    return "'" + value if value and value.startswith(FORMULA_PREFIXES) else value
+
+
+def start_export(principal):
+    """Refresh and audit the caller's patients; returns their ids, in export order.
+
+    Each exported patient gets its own audit event, so the patient's trail shows the export.
+    """
+    visible = visible_patients(principal)
+    trends.refresh_stale_among(visible)
+    patient_ids = db.session.scalars(
+        visible.with_only_columns(Patient.id)
+        .where(Patient.id.in_(select(Trend.patient_id)))
+        .order_by(Patient.id)
+    ).all()
+    audit.record_many(principal, "export.outcomes", patient_ids)
+    db.session.commit()
+    return patient_ids
+
+
+def _csv_line(values):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()
+
+
+def _rows_of(found):
+    """The CSV rows of one trend: each protocol time point, then the latest value."""
+    measure = find_measure(found.instrument, found.score_name)
+    points = list(found.timepoints.items())
+    latest = [found.latest_value, found.latest_days] if found.latest_value is not None else None
+    points.append(("latest", latest))
+    for label, point in points:
+        value, days = point or (None, None)
+        compared = (
+            compare(measure, found.baseline_value, value)
+            if value is not None and found.baseline_value is not None
+            else {}
+        )
+        yield (
+            found.patient_id,
+            _safe_text(found.external_id),
+            found.condition,
+            found.treatment_id,
+            found.kind,
+            found.cell_source,
+            found.performed_on.isoformat(),
+            found.instrument,
+            found.score_name,
+            label,
+            days,
+            value,
+            found.baseline_value,
+            compared.get("change"),
+            compared.get("pct_change"),
+            compared.get("status"),
+            compared.get("reliable_change"),
+        )
+
+
+def csv_lines(app, patient_ids):
+    """The export as CSV text: the header, then one query per batch of patients.
+
+    Each batch is read in an app context of its own, left before the text is yielded, so a
+    response read halfway, or never, leaves no context or session behind.
+    """
+    yield _csv_line(COLUMNS)
+    for start in range(0, len(patient_ids), PATIENTS_PER_QUERY):
+        with app.app_context():
+            text = _csv_batch(patient_ids[start : start + PATIENTS_PER_QUERY])
+        yield text
+
+
+def _csv_batch(patient_ids):
+    """The CSV rows of these patients' trends."""
+    query = (
+        select(
+            Trend.patient_id,
+            Patient.external_id,
+            Patient.condition,
+            Trend.treatment_id,
+            Treatment.kind,
+            Treatment.cell_source,
+            Treatment.performed_on,
+            Trend.instrument,
+            Trend.score_name,
+            Trend.baseline_value,
+            Trend.latest_value,
+            Trend.latest_days,
+            Trend.timepoints,
+        )
+        .join(Patient, Patient.id == Trend.patient_id)
+        .join(Treatment, Treatment.id == Trend.treatment_id)
+        .where(Trend.patient_id.in_(patient_ids))
+        .order_by(Trend.patient_id, Treatment.performed_on, Trend.treatment_id, Trend.id)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for found in db.session.execute(query):
+        writer.writerows(_rows_of(found))
+    return buffer.getvalue()
