@@ -4,7 +4,7 @@ import uuid
 
 from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON
+from sqlalchemy import JSON, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 import server  # noqa: F401  the same SQLite pragmas (WAL, busy timeout) as the real app
@@ -26,11 +26,16 @@ class BareRow(db.Model):
     body: Mapped[dict] = mapped_column(JSON)
 
 
+def create_table(url):
+    """Create the bare table once, before any worker starts."""
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+
+
 app = Flask(__name__)
-app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL", "sqlite://")
 db.init_app(app)
-with app.app_context():
-    db.create_all()
 
 
 @app.post("/api/v1/me/checkins")

@@ -17,6 +17,7 @@ from datetime import date
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.bare_app import create_table  # noqa: E402
 from bench.common import gunicorn, median, migrate, postgres_url, sqlite_url, wrk  # noqa: E402
 
 PATIENTS = 50
@@ -118,17 +119,17 @@ def time_batch(base, token, size=500, repeats=5):
 def run_backend(name, url, args):
     """Measure one backend; returns a dict of figures."""
     migrate(url)
+    create_table(url)
     tokens = seed(url)
-    script = lua_script(tokens)
     api_runs, bare_runs = [], []
     for _ in range(args.rounds):
-        with gunicorn("wsgi:app", url, threads=args.threads) as base:
-            api_runs.append(wrk(base, script, args.seconds, args.connections))
-        with gunicorn("bench.bare_app:app", url, threads=args.threads) as base:
-            bare_runs.append(wrk(base, script, args.seconds, args.connections))
+        for app_path, runs in (("wsgi:app", api_runs), ("bench.bare_app:app", bare_runs)):
+            script = lua_script(tokens)  # a fresh id prefix: every request stores a new row
+            with gunicorn(app_path, url, threads=args.threads) as base:
+                runs.append(wrk(base, script, args.seconds, args.connections))
+            os.unlink(script)
     with gunicorn("wsgi:app", url, threads=args.threads) as base:
         batch_seconds, statuses = time_batch(base, tokens[0])
-    os.unlink(script)
     figures = {"backend": name, "batch_500_s": batch_seconds, "batch_statuses": sorted(statuses)}
     for label, runs in (("api", api_runs), ("bare", bare_runs)):
         for key in ("rps", "p50", "p99"):

@@ -5,6 +5,7 @@ Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
@@ -46,7 +47,7 @@ def upgrade():
     sa.Column('slope_per_30d', sa.Float(), nullable=True),
     sa.Column('slope_se', sa.Float(), nullable=True),
     sa.Column('n_points', sa.Integer(), nullable=False),
-    sa.Column('timepoints', sa.JSON(), nullable=False),
+    sa.Column('timepoints', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('series', sa.JSON(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_trends_patient_id_patients'), ondelete='CASCADE'),

@@ -84,3 +84,12 @@ PROTOCOLS: dict[str, Protocol] = {p.code: p for p in (_spine_standard(), _pain_d
 def get_protocol(code: str) -> Protocol | None:
     """The protocol with this code, or None."""
     return PROTOCOLS.get(code)
+
+
+# Time point labels are unique across protocols, so a label alone gives its target day.
+_TARGET_DAY = {tp.label: tp.day for p in PROTOCOLS.values() for tp in p.time_points}
+
+
+def in_time_order(timepoints: dict) -> list[tuple]:
+    """(label, value) pairs of a {label: value} mapping in follow-up order."""
+    return sorted(timepoints.items(), key=lambda item: _TARGET_DAY.get(item[0], 0))

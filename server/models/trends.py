@@ -1,5 +1,6 @@
 """Computed trends, kept per treatment and measure, and which patients need recomputing."""
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
@@ -36,7 +37,8 @@ class Trend(db.Model):
     slope_se: Mapped[float | None] = mapped_column(Float)
     n_points: Mapped[int] = mapped_column(Integer)
     # {label: [value, days_from_treatment] or null}, per the treatment's protocol.
-    timepoints: Mapped[dict] = mapped_column(JSON)
+    # JSONB on PostgreSQL: the cohort reads one time point per row out of it in SQL.
+    timepoints: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     # [[at, days_from_treatment, value]] from the baseline window to the end of follow-up.
     series: Mapped[list] = mapped_column(JSON)
     computed_at = mapped_column(UTCDateTime, nullable=False)

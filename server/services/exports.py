@@ -4,6 +4,7 @@ import io
 
 from sqlalchemy import select
 
+from server.clinical.protocols import in_time_order
 from server.clinical.trends import compare, find_measure
 from server.extensions import db
 from server.models import Patient, Treatment, Trend
@@ -66,7 +67,7 @@ def _csv_line(values):
 def _rows_of(found):
     """The CSV rows of one trend: each protocol time point, then the latest value."""
     measure = find_measure(found.instrument, found.score_name)
-    points = list(found.timepoints.items())
+    points = in_time_order(found.timepoints)
     latest = [found.latest_value, found.latest_days] if found.latest_value is not None else None
     points.append(("latest", latest))
     for label, point in points:

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.clinical.protocols import in_time_order
 from server.clinical.trends import (
     MEASURE_INDEX,
     MEASURES,
@@ -260,7 +261,9 @@ def _measure(trend):
             if trend.latest_value is not None
             else None
         ),
-        "timepoints": {label: point and point[0] for label, point in trend.timepoints.items()},
+        "timepoints": {
+            label: point and point[0] for label, point in in_time_order(trend.timepoints)
+        },
         **{name: getattr(trend, name) for name in SUMMARY_FIELDS},
         "series": [
             {"at": at, "days_from_treatment": days, "value": value}
