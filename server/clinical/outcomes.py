@@ -117,12 +117,18 @@ def summarize(values: Sequence[float]) -> dict[str, float | None]:
         q1 = q3 = values[0]
     else:
         q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    mean = statistics.fmean(values)
     return {
-        "mean": statistics.fmean(values),
-        "sd": statistics.stdev(values) if len(values) > 1 else None,
+        "mean": mean,
+        "sd": _sample_sd(values, mean) if len(values) > 1 else None,
         "median": statistics.median(values),
         "q1": q1,
         "q3": q3,
         "min": min(values),
         "max": max(values),
     }
+
+
+def _sample_sd(values: Sequence[float], mean: float) -> float:
+    """Sample standard deviation in floats (statistics.stdev's exact fractions are slow)."""
+    return math.sqrt(math.fsum((x - mean) ** 2 for x in values) / (len(values) - 1))

@@ -1,7 +1,7 @@
 """Cohort outcomes over the patients a caller may see: the whole spread, not only a mean."""
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import aliased
 
 from server.clinical.outcomes import response_sd, s_diff, summarize, wilson_interval
@@ -38,13 +38,14 @@ def _pairs(principal, measure, timepoint, args, group_by):
     followup_column = (
         Trend.latest_value if timepoint == "latest" else Trend.timepoints[(timepoint, 0)].as_float()
     )
+    group_column = GROUP_COLUMNS[group_by] if group_by else literal(None)
     query = _filtered(
         select(
             Trend.patient_id,
             Trend.treatment_id,
             Trend.baseline_value,
-            followup_column.label("followup"),
-            *(column.label(name) for name, column in GROUP_COLUMNS.items()),
+            followup_column,
+            group_column,
         )
         .join(Treatment, Treatment.id == Trend.treatment_id)
         .join(Patient, Patient.id == Trend.patient_id)
@@ -59,19 +60,19 @@ def _pairs(principal, measure, timepoint, args, group_by):
     )
     pairs = []
     with trends.collector_paused():
-        for found in db.session.execute(query):
-            compared = compare(measure, found.baseline_value, found.followup)
+        for patient_id, treatment_id, baseline, followup, group in db.session.execute(query):
+            compared = compare(measure, baseline, followup)
             row = {
-                "patient_id": found.patient_id,
-                "treatment_id": found.treatment_id,
-                "baseline": found.baseline_value,
-                "followup": found.followup,
+                "patient_id": patient_id,
+                "treatment_id": treatment_id,
+                "baseline": baseline,
+                "followup": followup,
                 "change": compared["change"],
                 "pct_change": compared["pct_change"],
                 "status": compared["status"],
                 "reliable_change": compared["reliable_change"],
             }
-            pairs.append((found._mapping[group_by] if group_by else None, row))
+            pairs.append((group, row))
     return pairs
 
 
