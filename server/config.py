@@ -2,6 +2,8 @@
 import os
 from datetime import timedelta
 
+from server.json_provider import dumps_column, loads_column
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or invalid; start-up stops."""
@@ -41,7 +43,11 @@ def from_environment(instance_path):
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or _default_database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "json_serializer": dumps_column,
+            "json_deserializer": loads_column,
+        },
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "STAFF_TOKEN_IDLE": timedelta(minutes=_int("STAFF_TOKEN_IDLE_MINUTES", 30)),
         "STAFF_TOKEN_ABSOLUTE": timedelta(hours=_int("STAFF_TOKEN_ABSOLUTE_HOURS", 12)),
