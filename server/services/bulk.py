@@ -14,6 +14,11 @@ def _on_postgresql():
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def dialect_insert(table):
+    """The backend's own INSERT construct, the one that knows ON CONFLICT."""
+    return (postgresql if _on_postgresql() else sqlite).insert(table)
+
+
 def _array(table, name, values):
     column_type = table.c[name].type
     if isinstance(column_type, TypeDecorator):

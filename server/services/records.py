@@ -1,16 +1,14 @@
 """Storing what the app sends exactly once: shared by check-ins and adverse events."""
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from server.extensions import db
 from server.models import Patient
+from server.services.bulk import dialect_insert
 
 
 def insert_ignoring_duplicates(model):
     """An INSERT that skips rows whose unique key is already stored."""
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing()
+    return dialect_insert(model).on_conflict_do_nothing()
 
 
 def reserve_sequence(patient_id, count):

@@ -3,7 +3,6 @@ import gc
 from contextlib import contextmanager
 
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clinical.protocols import in_time_order
 from server.clinical.trends import (
@@ -17,6 +16,7 @@ from server.clock import utcnow
 from server.extensions import db
 from server.models import CheckIn, Patient, Treatment, Trend, TrendState
 from server.services import events
+from server.services.bulk import dialect_insert
 from server.services.records import insert_ignoring_duplicates
 from server.services.treatments import treatments_of
 
@@ -40,9 +40,8 @@ SUMMARY_FIELDS = (
 
 def mark_stale(patient_id):
     """Mark a patient's trends stale, inside the caller's transaction."""
-    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(
-        module.insert(TrendState)
+        dialect_insert(TrendState)
         .values(patient_id=patient_id, stale=True)
         .on_conflict_do_update(index_elements=["patient_id"], set_={"stale": True})
     )
