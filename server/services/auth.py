@@ -137,10 +137,18 @@ def current_principal():
     g.principal = None
     plaintext = _token_from_header()
     if plaintext:
-        token = db.session.scalar(
-            select(AccessToken)
-            .options(joinedload(AccessToken.user), joinedload(AccessToken.patient))
-            .where(AccessToken.token_hash == hash_secret(plaintext))
+        # A device's patient comes with their treatments: check-ins are placed against them.
+        token = (
+            db.session.scalars(
+                select(AccessToken)
+                .options(
+                    joinedload(AccessToken.user),
+                    joinedload(AccessToken.patient).joinedload(Patient.treatments),
+                )
+                .where(AccessToken.token_hash == hash_secret(plaintext))
+            )
+            .unique()
+            .one_or_none()
         )
         now = utcnow()
         if token is not None and _is_live(token, now):

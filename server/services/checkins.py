@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import CheckIn
 from server.services import audit, events
 from server.services.records import insert_ignoring_duplicates, reserve_sequence
-from server.services.treatments import context_for, treatments_of
+from server.services.treatments import context_for
 
 MAX_CLOCK_SKEW_SECONDS = 300
 CONTENT_FIELDS = ("instrument", "answers", "completed_at", "notes")
@@ -145,9 +145,8 @@ def submit_batch(principal, items, odi_max_missing):
 
 def with_context(patient, checkins):
     """Attach each check-in's place relative to the patient's treatments."""
-    treatments = treatments_of(patient.id)
     for checkin in checkins:
-        checkin.context = context_for(checkin.completed_at, patient.timezone, treatments)
+        checkin.context = context_for(checkin.completed_at, patient.timezone, patient.treatments)
     return checkins
 
 
