@@ -155,11 +155,34 @@ def test_new_checkin_makes_the_next_view_recompute(app, client, world, pinned):
         patient = db.session.get(Patient, world.ids["patient_a"])
         record_checkin(patient, "nrs_pain", {"back": 9}, at_day(200))
         db.session.commit()
-        assert db.session.get(TrendState, patient.id).stale is True
+        assert trends.stale_patient_ids() == [patient.id]
     pinned.set_now(NOW + timedelta(hours=2))
     body = get_trends(client, world)
     assert body["computed_at"] == (NOW + timedelta(hours=2)).isoformat()
     assert measure(body, "back_pain")["latest"]["value"] == 9.0
+
+
+def test_checkins_and_voids_make_trends_stale_without_touching_the_marker(app, client, world, pinned):
+    seed(app, "patient_a", world)
+    with app.app_context():
+        trends.recompute_stale(NOW)
+        patient = db.session.get(Patient, world.ids["patient_a"])
+        assert db.session.get(TrendState, patient.id).computed_seq == patient.checkin_seq
+        assert trends.stale_patient_ids() == []
+        checkin = record_checkin(patient, "nrs_pain", {"back": 6}, at_day(120))
+        db.session.commit()
+        assert trends.stale_patient_ids() == [patient.id]
+        assert db.session.get(TrendState, patient.id).stale is False
+        trends.recompute_stale(NOW)
+        assert trends.stale_patient_ids() == []
+    response = client.post(
+        f"/api/v1/me/checkins/{checkin.id}/void",
+        json={"reason": "entered twice"},
+        headers=world.headers["patient_a"],
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        assert trends.stale_patient_ids() == [world.ids["patient_a"]]
 
 
 def test_recompute_job_recomputes_only_stale_patients(app, world, pinned):

@@ -20,6 +20,7 @@ def upgrade():
     sa.Column('patient_id', sa.Integer(), nullable=False),
     sa.Column('stale', sa.Boolean(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('computed_seq', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_trend_state_patient_id_patients'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('patient_id', name=op.f('pk_trend_state'))
     )

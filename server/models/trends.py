@@ -54,3 +54,6 @@ class TrendState(db.Model):
     )
     stale: Mapped[bool] = mapped_column(Boolean, index=True)
     computed_at = mapped_column(UTCDateTime, nullable=True)
+    # The patient's check-in change sequence the trends were computed from: a newer
+    # check-in or void makes them stale without a write on the check-in's path.
+    computed_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -2,7 +2,7 @@
 import gc
 from contextlib import contextmanager
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 
 from server.clinical.protocols import in_time_order
 from server.clinical.trends import (
@@ -39,7 +39,11 @@ SUMMARY_FIELDS = (
 
 
 def mark_stale(patient_id):
-    """Mark a patient's trends stale, inside the caller's transaction."""
+    """Mark a patient's trends stale, inside the caller's transaction.
+
+    New and voided check-ins need no mark: they advance the patient's change
+    sequence past the one the trends were computed from (see is_stale).
+    """
     db.session.execute(
         dialect_insert(TrendState)
         .values(patient_id=patient_id, stale=True)
@@ -47,14 +51,18 @@ def mark_stale(patient_id):
     )
 
 
-@events.checkins_stored.connect
-def _on_checkins_stored(patient, checkins):
-    mark_stale(patient.id)
+def is_stale():
+    """A condition on TrendState joined to Patient: marked, or check-ins changed since."""
+    return or_(TrendState.stale, TrendState.computed_seq < Patient.checkin_seq)
 
 
-@events.checkin_voided.connect
-def _on_checkin_voided(patient, checkin):
-    mark_stale(patient.id)
+def stale_patient_ids(patients=None):
+    """Ids of the patients whose trends are stale, among a select of patients if given."""
+    query = select(TrendState.patient_id).join(Patient, Patient.id == TrendState.patient_id)
+    if patients is not None:
+        ids = patients.with_only_columns(Patient.id).subquery()
+        query = query.where(TrendState.patient_id.in_(select(ids.c.id)))
+    return db.session.scalars(query.where(is_stale())).all()
 
 
 @events.treatment_saved.connect
@@ -108,13 +116,15 @@ def _rows(patient_id, treatment_trends, now):
 
 
 def _load(patient_ids):
-    """Each patient's time zone, treatments and readings: three queries for the whole chunk."""
-    data = {
-        patient_id: (timezone, [], [])
-        for patient_id, timezone in db.session.execute(
-            select(Patient.id, Patient.timezone).where(Patient.id.in_(patient_ids))
-        )
-    }
+    """Each patient's time zone, treatments and readings, and the change sequence they were
+    read at: three queries for the whole chunk."""
+    # The sequence is read before the readings: a check-in committed in between is then
+    # loaded yet still counts as newer, which costs one spare recompute, never a missed one.
+    people = db.session.execute(
+        select(Patient.id, Patient.timezone, Patient.checkin_seq).where(Patient.id.in_(patient_ids))
+    ).all()
+    data = {patient_id: (timezone, [], []) for patient_id, timezone, _ in people}
+    seqs = {patient_id: seq for patient_id, _, seq in people}
     for patient_id, *facts in db.session.execute(
         select(
             Treatment.patient_id,
@@ -142,7 +152,7 @@ def _load(patient_ids):
         data[patient_id][2].append(
             Reading(instrument, completed_at, score, dict(zip(SUBSCORES, values)), scorable, voided)
         )
-    return data
+    return data, seqs
 
 
 @contextmanager
@@ -162,8 +172,8 @@ def collector_paused():
 
 def _recompute_chunk(patient_ids, now):
     """Recompute and store the trends of up to CHUNK_SIZE patients, in the open transaction."""
-    # Lock the markers first: a check-in stored meanwhile marks its patient stale again
-    # only after this transaction, so the next run picks it up.
+    # Lock the markers first: a treatment change meanwhile marks its patient stale again
+    # only after this transaction, and two recomputes of one patient take turns.
     locked = set(
         db.session.scalars(
             select(TrendState.patient_id)
@@ -174,20 +184,27 @@ def _recompute_chunk(patient_ids, now):
     )
     rows = []
     with collector_paused():
-        for patient_id, (timezone, treatments, readings) in _load(patient_ids).items():
+        data, seqs = _load(patient_ids)
+        for patient_id, (timezone, treatments, readings) in data.items():
             rows.extend(_rows(patient_id, patient_trends(treatments, readings, timezone), now))
         db.session.execute(delete(Trend).where(Trend.patient_id.in_(patient_ids)))
         if rows:
             db.session.execute(Trend.__table__.insert(), rows)
+    states = TrendState.__table__
     if locked:
         db.session.execute(
-            update(TrendState)
-            .where(TrendState.patient_id.in_(locked))
-            .values(stale=False, computed_at=now)
-            .execution_options(synchronize_session=False)
+            update(states)
+            .where(states.c.patient_id == bindparam("id"))
+            .values(stale=False, computed_at=now, computed_seq=bindparam("seq")),
+            [{"id": patient_id, "seq": seqs.get(patient_id, 0)} for patient_id in locked],
         )
     missing = [
-        {"patient_id": patient_id, "stale": False, "computed_at": now}
+        {
+            "patient_id": patient_id,
+            "stale": False,
+            "computed_at": now,
+            "computed_seq": seqs.get(patient_id, 0),
+        }
         for patient_id in patient_ids
         if patient_id not in locked
     ]
@@ -215,28 +232,21 @@ def recompute_all():
 
 
 def recompute_stale(now):
-    """The recompute-trends job: every patient marked stale since the last run."""
-    stale = db.session.scalars(select(TrendState.patient_id).where(TrendState.stale)).all()
-    return {"recomputed": recompute(stale, now)}
+    """The recompute-trends job: every patient whose trends went stale since the last run."""
+    return {"recomputed": recompute(stale_patient_ids(), now)}
 
 
 def refresh_stale_among(patients):
     """Recompute the stale ones among a select of patients, before a view reads them."""
-    ids = patients.with_only_columns(Patient.id).subquery()
-    stale = db.session.scalars(
-        select(TrendState.patient_id).where(
-            TrendState.stale, TrendState.patient_id.in_(select(ids.c.id))
-        )
-    ).all()
-    recompute(stale)
+    recompute(stale_patient_ids(patients))
 
 
-def _fresh_state(patient_id):
+def _fresh_state(patient):
     """The patient's trend state, recomputed first when stale or never computed."""
-    state = db.session.get(TrendState, patient_id)
-    if state is None or state.stale:
-        recompute([patient_id])
-        state = db.session.get(TrendState, patient_id, populate_existing=True)
+    state = db.session.get(TrendState, patient.id)
+    if state is None or stale_patient_ids(select(Patient).where(Patient.id == patient.id)):
+        recompute([patient.id])
+        state = db.session.get(TrendState, patient.id, populate_existing=True)
     return state
 
 
@@ -273,7 +283,7 @@ def _measure(trend):
 
 def trends_of(patient):
     """A patient's trends per treatment, recomputed first when stale."""
-    state = _fresh_state(patient.id)
+    state = _fresh_state(patient)
     by_treatment = {}
     for trend in db.session.scalars(select(Trend).where(Trend.patient_id == patient.id)):
         by_treatment.setdefault(trend.treatment_id, []).append(trend)
