@@ -208,12 +208,17 @@ def _follow_ups_by_id(ids):
 
 def complete_with(patient, checkins, now):
     """Complete the patient's open assessments that these check-ins answer."""
-    instruments = {checkin.instrument for checkin in checkins}
+    usable = [c for c in checkins if c.voided_at is None and c.scorable]
+    if not usable:
+        return
+    # Only windows that can hold one of these check-ins: this runs on every check-in post.
     candidates = db.session.scalars(
         select(Assessment).where(
             Assessment.patient_id == patient.id,
-            Assessment.instrument.in_(instruments),
+            Assessment.instrument.in_({checkin.instrument for checkin in usable}),
             Assessment.status.in_(COMPLETABLE),
+            Assessment.opens_at <= max(checkin.completed_at for checkin in usable),
+            Assessment.closes_at > min(checkin.completed_at for checkin in usable),
         )
     ).all()
     done = _complete(candidates, checkins)
