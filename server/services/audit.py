@@ -1,9 +1,10 @@
 """Writing the audit trail: one event per access, sign-in, enrollment or revocation."""
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from server.clock import utcnow
 from server.extensions import client_ip, db
 from server.models import AuditEvent
+from server.services.pages import page_of
 
 
 def _event(principal, action, patient_id, outcome, ip):
@@ -52,11 +53,6 @@ def list_events(principal, args):
         query = query.where(AuditEvent.at >= args["from_"])
     if args.get("to"):
         query = query.where(AuditEvent.at < args["to"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page, per_page = args["page"], args["per_page"]
-    events = db.session.scalars(
-        query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return {"items": events, "page": page, "per_page": per_page, "total": total}
+    return page_of(
+        query, args["page"], args["per_page"], AuditEvent.at.desc(), AuditEvent.id.desc()
+    )

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.clinical.instruments import get_instrument
 from server.clinical.scoring import score_answers, validate_answers
@@ -11,6 +11,7 @@ from server.errors import Conflict, DomainError, Invalid, NotFound
 from server.extensions import db
 from server.models import CheckIn
 from server.services import audit, events
+from server.services.pages import page_of
 from server.services.records import insert_ignoring_duplicates, reserve_sequence
 from server.services.treatments import context_for
 
@@ -191,16 +192,6 @@ def list_for_staff(patient, args):
         query = query.where(CheckIn.completed_at < args["to"])
     if not args.get("include_voided"):
         query = query.where(CheckIn.voided_at.is_(None))
-    page, per_page = args["page"], args["per_page"]
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(CheckIn.completed_at, CheckIn.seq)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return {
-        "items": with_context(patient, rows),
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-    }
+    result = page_of(query, args["page"], args["per_page"], CheckIn.completed_at, CheckIn.seq)
+    with_context(patient, result["items"])
+    return result

@@ -9,6 +9,7 @@ from server.extensions import db
 from server.models import Patient, User
 from server.services import adverse_events, audit, events, schedules, trends
 from server.services.access import visible_patients
+from server.services.pages import page_of
 
 PROFILE_FIELDS = (
     "external_id",
@@ -139,10 +140,7 @@ def list_patients(principal, page, per_page, q=None, flag=None):
                 func.lower(Patient.display_name).contains(needle, autoescape=True),
             )
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    patients = db.session.scalars(
-        query.order_by(Patient.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    audit.record_many(principal, "patient.list", [patient.id for patient in patients])
+    result = page_of(query, page, per_page, Patient.id)
+    audit.record_many(principal, "patient.list", [patient.id for patient in result["items"]])
     db.session.commit()
-    return {"items": patients, "page": page, "per_page": per_page, "total": total}
+    return result
