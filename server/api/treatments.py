@@ -16,9 +16,9 @@ class PatientTreatments(MethodView):
     @blp.response(200, TreatmentSchema(many=True))
     def get(self, patient_id):
         """A patient's treatments in date order."""
-        access.patient_for(current_principal(), patient_id, "treatment.list")
+        patient = access.patient_for(current_principal(), patient_id, "treatment.list")
         db.session.commit()
-        return treatments.treatments_of(patient_id)
+        return patient.treatments
 
     @staff_only
     @blp.arguments(TreatmentCreateSchema)

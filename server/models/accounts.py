@@ -71,6 +71,7 @@ class Patient(db.Model):
 
     organization: Mapped[Organization] = relationship()
     care_team: Mapped[list[User]] = relationship(secondary=care_team, order_by=User.id)
+    # In date order: each treatment anchors its own follow-up and trends.
     treatments: Mapped[list["Treatment"]] = relationship(  # noqa: F821
         order_by="[Treatment.performed_on, Treatment.id]", viewonly=True
     )

@@ -65,15 +65,6 @@ def update_treatment(treatment, data):
     return treatment
 
 
-def treatments_of(patient_id):
-    """A patient's treatments in date order."""
-    return db.session.scalars(
-        select(Treatment)
-        .where(Treatment.patient_id == patient_id)
-        .order_by(Treatment.performed_on, Treatment.id)
-    ).all()
-
-
 def local_date(instant: datetime, timezone: str):
     """The calendar date of an instant in the patient's time zone."""
     return instant.astimezone(ZoneInfo(timezone)).date()

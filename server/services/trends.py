@@ -18,7 +18,6 @@ from server.models import CheckIn, Patient, Treatment, Trend, TrendState
 from server.services import events
 from server.services.bulk import dialect_insert
 from server.services.records import insert_ignoring_duplicates
-from server.services.treatments import treatments_of
 
 # Patients recomputed per transaction: one load of their data and one bulk write each.
 CHUNK_SIZE = 1000
@@ -288,7 +287,7 @@ def trends_of(patient):
     for trend in db.session.scalars(select(Trend).where(Trend.patient_id == patient.id)):
         by_treatment.setdefault(trend.treatment_id, []).append(trend)
     treatments = []
-    for treatment in treatments_of(patient.id):
+    for treatment in patient.treatments:
         rows = sorted(
             by_treatment.get(treatment.id, []),
             key=lambda t: MEASURE_ORDER[(t.instrument, t.score_name)],
