@@ -6,6 +6,9 @@ from server.extensions import client_ip, db
 from server.models import AuditEvent
 from server.services.pages import page_of
 
+# Built once: audit rows are written on hot paths and never read back here.
+INSERT_EVENTS = insert(AuditEvent.__table__)
+
 
 def _event(principal, action, patient_id, outcome, ip):
     return {
@@ -21,8 +24,7 @@ def _event(principal, action, patient_id, outcome, ip):
 
 
 def _insert(events):
-    # A Core insert: audit rows are written on hot paths and never read back here.
-    db.session.execute(insert(AuditEvent.__table__), events)
+    db.session.execute(INSERT_EVENTS, events)
 
 
 def record(principal, action, patient_id=None, outcome="success"):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from server.clock import utcnow
@@ -18,6 +18,16 @@ from server.services.passwords import verify_password
 
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+# Built once: every request runs it, and building a statement costs as much as running it.
+# A device's patient comes with their treatments: check-ins are placed against them.
+TOKEN_BY_HASH = (
+    select(AccessToken)
+    .options(
+        joinedload(AccessToken.user),
+        joinedload(AccessToken.patient).joinedload(Patient.treatments),
+    )
+    .where(AccessToken.token_hash == bindparam("token_hash"))
+)
 
 
 @dataclass(frozen=True)
@@ -137,16 +147,8 @@ def current_principal():
     g.principal = None
     plaintext = _token_from_header()
     if plaintext:
-        # A device's patient comes with their treatments: check-ins are placed against them.
         token = (
-            db.session.scalars(
-                select(AccessToken)
-                .options(
-                    joinedload(AccessToken.user),
-                    joinedload(AccessToken.patient).joinedload(Patient.treatments),
-                )
-                .where(AccessToken.token_hash == hash_secret(plaintext))
-            )
+            db.session.scalars(TOKEN_BY_HASH, {"token_hash": hash_secret(plaintext)})
             .unique()
             .one_or_none()
         )

@@ -10,13 +10,18 @@ from sqlalchemy.types import TypeDecorator
 from server.extensions import db
 
 
+def dialect_name():
+    """The name of the session's backend: "postgresql" or "sqlite"."""
+    return db.session.get_bind().dialect.name
+
+
 def _on_postgresql():
-    return db.session.get_bind().dialect.name == "postgresql"
+    return dialect_name() == "postgresql"
 
 
-def dialect_insert(table):
+def dialect_insert(table, dialect=None):
     """The backend's own INSERT construct, the one that knows ON CONFLICT."""
-    return (postgresql if _on_postgresql() else sqlite).insert(table)
+    return (postgresql if (dialect or dialect_name()) == "postgresql" else sqlite).insert(table)
 
 
 def _array(table, name, values):

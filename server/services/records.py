@@ -1,14 +1,35 @@
 """Storing what the app sends exactly once: shared by check-ins and adverse events."""
-from sqlalchemy import update
+from functools import cache
+
+from sqlalchemy import bindparam, update
 
 from server.extensions import db
 from server.models import Patient
-from server.services.bulk import dialect_insert
+from server.services.bulk import dialect_insert, dialect_name
+
+PATIENTS = Patient.__table__
+# Built once: it runs on every check-in post.
+RESERVE_SEQUENCE = (
+    update(PATIENTS)
+    .where(PATIENTS.c.id == bindparam("patient_id"))
+    .values(checkin_seq=PATIENTS.c.checkin_seq + bindparam("count"))
+    .returning(PATIENTS.c.checkin_seq)
+)
 
 
 def insert_ignoring_duplicates(model):
     """An INSERT that skips rows whose unique key is already stored."""
     return dialect_insert(model).on_conflict_do_nothing()
+
+
+@cache
+def _inserting_once(table, dialect, returning):
+    return dialect_insert(table, dialect).on_conflict_do_nothing().returning(*returning)
+
+
+def inserting_once(table, *returning):
+    """insert_ignoring_duplicates(table) returning these columns, built once per backend."""
+    return _inserting_once(table, dialect_name(), returning)
 
 
 def reserve_sequence(patient_id, count):
@@ -17,11 +38,7 @@ def reserve_sequence(patient_id, count):
     The row lock is held until commit, so a patient's changes commit in sequence
     order and an incremental pull never skips one that commits late.
     """
-    patients = Patient.__table__
     last = db.session.execute(
-        update(patients)
-        .where(patients.c.id == patient_id)
-        .values(checkin_seq=patients.c.checkin_seq + count)
-        .returning(patients.c.checkin_seq)
+        RESERVE_SEQUENCE, {"patient_id": patient_id, "count": count}
     ).scalar_one()
     return last - count + 1

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, literal, select, update
+from sqlalchemy import and_, bindparam, case, exists, literal, select, update
 
 from server.clinical.protocols import get_protocol
 from server.clinical.reminders import day_start
@@ -14,6 +14,15 @@ from server.services import events, notifications
 PENDING = ("scheduled", "open")
 # A check-in answered inside the window completes the assessment, even when it syncs late.
 COMPLETABLE = ("scheduled", "open", "missed")
+# The open assessments whose windows a batch of check-ins can fall in. Built once: it runs
+# on every check-in post, and building it cost more than running it.
+ANSWERABLE = select(Assessment).where(
+    Assessment.patient_id == bindparam("patient_id"),
+    Assessment.instrument.in_(bindparam("instruments", expanding=True)),
+    Assessment.status.in_(COMPLETABLE),
+    Assessment.opens_at <= bindparam("last"),
+    Assessment.closes_at > bindparam("first"),
+)
 
 
 def window_status(opens_at, closes_at, now):
@@ -211,15 +220,14 @@ def complete_with(patient, checkins, now):
     usable = [c for c in checkins if c.voided_at is None and c.scorable]
     if not usable:
         return
-    # Only windows that can hold one of these check-ins: this runs on every check-in post.
     candidates = db.session.scalars(
-        select(Assessment).where(
-            Assessment.patient_id == patient.id,
-            Assessment.instrument.in_({checkin.instrument for checkin in usable}),
-            Assessment.status.in_(COMPLETABLE),
-            Assessment.opens_at <= max(checkin.completed_at for checkin in usable),
-            Assessment.closes_at > min(checkin.completed_at for checkin in usable),
-        )
+        ANSWERABLE,
+        {
+            "patient_id": patient.id,
+            "instruments": sorted({checkin.instrument for checkin in usable}),
+            "last": max(checkin.completed_at for checkin in usable),
+            "first": min(checkin.completed_at for checkin in usable),
+        },
     ).all()
     done = _complete(candidates, checkins)
     _refresh(_follow_ups_by_id({a.follow_up_id for a in done}), patient, now)
