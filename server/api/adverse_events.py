@@ -14,7 +14,7 @@ blp = Blueprint("adverse_events", __name__, url_prefix="/api/v1", description="A
 @blp.route("/me/adverse-events")
 class MyAdverseEvents(MethodView):
     @patient_only
-    @blp.arguments(AdverseEventSubmitSchema)
+    @blp.arguments(AdverseEventSubmitSchema())
     @blp.response(201, AdverseEventSchema)
     @blp.alt_response(200, schema=AdverseEventSchema, description="Already stored: the same body.")
     def post(self, data):

@@ -13,7 +13,7 @@ blp = Blueprint("assessments", __name__, url_prefix="/api/v1", description="Foll
 @blp.route("/me/assessments")
 class MyAssessments(MethodView):
     @patient_only
-    @blp.arguments(AssessmentArgs, location="query")
+    @blp.arguments(AssessmentArgs(), location="query")
     @blp.response(200, AssessmentSchema(many=True))
     def get(self, args):
         """Your assessments in window order; ?status=open is what to answer now."""
@@ -23,7 +23,7 @@ class MyAssessments(MethodView):
 @blp.route("/patients/<id:patient_id>/assessments")
 class PatientAssessments(MethodView):
     @staff_only
-    @blp.arguments(AssessmentArgs, location="query")
+    @blp.arguments(AssessmentArgs(), location="query")
     @blp.response(200, StaffAssessmentSchema(many=True))
     def get(self, args, patient_id):
         """A patient's assessments, with missed and completed ones."""

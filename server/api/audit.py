@@ -12,7 +12,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", descriptio
 @blp.route("")
 class AuditEvents(MethodView):
     @admin_only
-    @blp.arguments(AuditQueryArgs, location="query")
+    @blp.arguments(AuditQueryArgs(), location="query")
     @blp.response(200, AuditEventPageSchema)
     def get(self, args):
         """Audit events of your organization, newest first."""

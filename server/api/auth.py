@@ -33,7 +33,7 @@ class Login(MethodView):
         key_func=_login_email,
         deduct_when=_failed,
     )
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, LoginResponseSchema)
     def post(self, data):
         """Sign in with email and password for a staff bearer token."""
@@ -59,7 +59,7 @@ class Logout(MethodView):
 @blp.route("/enroll")
 class Enroll(MethodView):
     @limiter.limit(lambda: current_app.config["ENROLL_FAILURE_LIMIT"], deduct_when=_failed)
-    @blp.arguments(EnrollSchema)
+    @blp.arguments(EnrollSchema())
     @blp.response(201, EnrollResponseSchema)
     def post(self, data):
         """Exchange a one-time enrollment code for a long-lived device token."""

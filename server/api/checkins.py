@@ -31,7 +31,7 @@ def _odi_max_missing():
 @blp.route("/me/checkins")
 class MyCheckIns(MethodView):
     @patient_only
-    @blp.arguments(CheckInSubmitSchema)
+    @blp.arguments(CheckInSubmitSchema())
     @blp.response(201, CheckInSchema)
     @blp.alt_response(200, schema=CheckInSchema, description="Already stored: the same body.")
     def post(self, data):
@@ -40,7 +40,7 @@ class MyCheckIns(MethodView):
         return checkin, 201 if created else 200
 
     @patient_only
-    @blp.arguments(CheckInSinceArgs, location="query")
+    @blp.arguments(CheckInSinceArgs(), location="query")
     @blp.response(200, CheckInChangesSchema)
     def get(self, args):
         """Check-ins stored or voided after the cursor, in the order the server stored them."""
@@ -58,7 +58,7 @@ def _load(raw):
 @blp.route("/me/checkins/batch")
 class MyCheckInBatch(MethodView):
     @patient_only
-    @blp.arguments(CheckInBatchSchema)
+    @blp.arguments(CheckInBatchSchema())
     @blp.response(200, CheckInBatchResultSchema)
     def post(self, data):
         """Submit up to 500 check-ins; each gets its own result, in order."""
@@ -76,7 +76,7 @@ class MyCheckInBatch(MethodView):
 @blp.route("/me/checkins/<uuid:checkin_id>/void")
 class VoidCheckIn(MethodView):
     @patient_only
-    @blp.arguments(VoidSchema)
+    @blp.arguments(VoidSchema())
     @blp.response(200, CheckInSchema)
     def post(self, data, checkin_id):
         """Mark a check-in entered in error: it stays stored but leaves views and trends."""
@@ -86,7 +86,7 @@ class VoidCheckIn(MethodView):
 @blp.route("/patients/<id:patient_id>/checkins")
 class PatientCheckIns(MethodView):
     @staff_only
-    @blp.arguments(StaffCheckInArgs, location="query")
+    @blp.arguments(StaffCheckInArgs(), location="query")
     @blp.response(200, CheckInPageSchema)
     def get(self, args, patient_id):
         """A patient's check-ins by completion time."""

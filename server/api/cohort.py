@@ -12,7 +12,7 @@ blp = Blueprint("cohort", __name__, url_prefix="/api/v1/cohort", description="Co
 @blp.route("/outcomes")
 class CohortOutcomes(MethodView):
     @staff_only
-    @blp.arguments(CohortArgs, location="query")
+    @blp.arguments(CohortArgs(), location="query")
     @blp.response(200, CohortOutcomesSchema)
     def get(self, args):
         """Change from baseline of one measure at one time point, per patient and treatment."""

@@ -20,7 +20,7 @@ blp = Blueprint("patients", __name__, url_prefix="/api/v1/patients", description
 @blp.route("")
 class Patients(MethodView):
     @staff_only
-    @blp.arguments(PatientListArgs, location="query")
+    @blp.arguments(PatientListArgs(), location="query")
     @blp.response(200, PatientPageSchema)
     def get(self, args):
         """List the patients you may see, optionally searching external id and name."""
@@ -29,7 +29,7 @@ class Patients(MethodView):
         )
 
     @staff_only
-    @blp.arguments(PatientCreateSchema)
+    @blp.arguments(PatientCreateSchema())
     @blp.response(201, PatientSchema)
     def post(self, data):
         """Create a patient in your organization."""

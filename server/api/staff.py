@@ -19,7 +19,7 @@ class Clinicians(MethodView):
         return staff.list_staff(current_principal())
 
     @admin_only
-    @blp.arguments(StaffCreateSchema)
+    @blp.arguments(StaffCreateSchema())
     @blp.response(201, StaffSchema)
     def post(self, data):
         """Add a clinician (or another admin) to your organization."""

@@ -21,7 +21,7 @@ class PatientTreatments(MethodView):
         return patient.treatments
 
     @staff_only
-    @blp.arguments(TreatmentCreateSchema)
+    @blp.arguments(TreatmentCreateSchema())
     @blp.response(201, TreatmentSchema)
     def post(self, data, patient_id):
         """Record a treatment."""
@@ -41,7 +41,7 @@ class TreatmentById(MethodView):
         return treatment
 
     @staff_only
-    @blp.arguments(TreatmentUpdateSchema)
+    @blp.arguments(TreatmentUpdateSchema())
     @blp.response(200, TreatmentSchema)
     def patch(self, data, treatment_id):
         """Change a treatment; follow-up not yet completed moves with its date."""
