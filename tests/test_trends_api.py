@@ -8,7 +8,7 @@ from jobs import job_named
 from server.clinical.instruments import ODI_SECTIONS
 from server.clinical.outcomes import ls_slope
 from server.extensions import db
-from server.models import AuditEvent, CheckIn, Patient, TrendState
+from server.models import AuditEvent, CheckIn, Patient, Trend, TrendState
 from server.services import trends
 from tests.helpers import record_checkin, record_treatment
 
@@ -201,6 +201,54 @@ def test_recompute_job_recomputes_only_stale_patients(app, world, pinned):
         (world.ids["patient_a"], False),
         (world.ids["patient_b"], False),
     }
+
+
+def stored_rows(patient_id):
+    """{score name: (row id, computed_at)} of a patient's stored trend rows."""
+    rows = db.session.execute(
+        select(Trend.score_name, Trend.id, Trend.computed_at).where(Trend.patient_id == patient_id)
+    )
+    return {score_name: (row_id, computed_at) for score_name, row_id, computed_at in rows}
+
+
+def test_stored_rows_hold_the_values_the_view_shows(app, client, world, pinned):
+    seed(app, "patient_a", world)
+    body = get_trends(client, world)
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Trend).where(Trend.patient_id == world.ids["patient_a"])
+        ).all()
+        assert len(rows) == len(body["treatments"][0]["measures"])
+        for row in rows:
+            shown = measure(body, row.score_name)
+            assert row.baseline_value == shown["baseline"]["value"]
+            assert row.baseline_at.isoformat() == shown["baseline"]["at"]
+            assert row.latest_value == shown["latest"]["value"]
+            assert row.latest_at.isoformat() == shown["latest"]["at"]
+            assert row.latest_days == shown["latest"]["days_from_treatment"]
+            assert {k: v and v[0] for k, v in row.timepoints.items()} == shown["timepoints"]
+            assert row.current is True
+            for name in trends.SUMMARY_FIELDS:
+                assert getattr(row, name) == shown[name], name
+
+
+def test_recompute_rewrites_only_the_patients_whose_trends_changed(app, world, pinned):
+    seed(app, "patient_a", world)
+    seed(app, "patient_b", world)
+    a, b = world.ids["patient_a"], world.ids["patient_b"]
+    with app.app_context():
+        trends.recompute_stale(NOW)
+        before = {a: stored_rows(a), b: stored_rows(b)}
+        later = NOW + timedelta(hours=1)
+        trends.recompute([a, b], later)
+        assert {a: stored_rows(a), b: stored_rows(b)} == before
+        assert db.session.get(TrendState, a).computed_at == later
+        record_checkin(db.session.get(Patient, b), "nrs_pain", {"back": 1}, at_day(190))
+        db.session.commit()
+        trends.recompute([a, b], later)
+        assert stored_rows(a) == before[a]
+        assert set(stored_rows(b)) == set(before[b])
+        assert {computed_at for _, computed_at in stored_rows(b).values()} == {later}
 
 
 def test_voided_checkin_leaves_the_trend(app, client, world, pinned):

@@ -78,13 +78,18 @@ def ls_slope(points: Sequence[tuple[float, float]]) -> tuple[float, float] | Non
     n = len(points)
     if n < 3:
         return None
-    mean_x = statistics.fmean(x for x, _ in points)
-    mean_y = statistics.fmean(y for _, y in points)
-    sxx = sum((x - mean_x) ** 2 for x, _ in points)
+    # Lists, not generators: the same sums in the same order; fsum / n is what fmean does.
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    mean_x = math.fsum(xs) / n
+    mean_y = math.fsum(ys) / n
+    dx = [x - mean_x for x in xs]
+    dy = [y - mean_y for y in ys]
+    sxx = sum([d**2 for d in dx])
     if sxx == 0:
         return None
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sxx
-    sse = sum(((y - mean_y) - slope * (x - mean_x)) ** 2 for x, y in points)
+    slope = sum([a * b for a, b in zip(dx, dy)]) / sxx
+    sse = sum([(b - slope * a) ** 2 for a, b in zip(dx, dy)])
     se = math.sqrt(sse / (n - 2) / sxx)
     return 30 * slope, 30 * se
 

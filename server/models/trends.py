@@ -1,5 +1,14 @@
 """Computed trends, kept per treatment and measure, and which patients need recomputing."""
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,8 +48,7 @@ class Trend(db.Model):
     # {label: [value, days_from_treatment] or null}, per the treatment's protocol.
     # JSONB on PostgreSQL: the cohort reads one time point per row out of it in SQL.
     timepoints: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
-    # [[at, days_from_treatment, value]] from the baseline window to the end of follow-up.
-    series: Mapped[list] = mapped_column(JSON)
+    # When these values were computed: a recompute that finds the same ones keeps the rows.
     computed_at = mapped_column(UTCDateTime, nullable=False)
 
 
@@ -57,3 +65,6 @@ class TrendState(db.Model):
     # The patient's check-in change sequence the trends were computed from: a newer
     # check-in or void makes them stale without a write on the check-in's path.
     computed_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A digest of the trend rows last stored: a recompute computing the same writes none.
+    # Clear it after changing trend rows by hand, so that the next recompute rewrites them.
+    digest: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -1,8 +1,12 @@
 """Keeping trends current: stale marks, set-based recomputes and reading them back."""
 import gc
+import hashlib
 from contextlib import contextmanager
+from datetime import timezone
 
-from sqlalchemy import bindparam, delete, exists, or_, select, update
+import orjson
+from sqlalchemy import Integer, LargeBinary, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 
 from server.clinical.protocols import in_time_order
 from server.clinical.trends import (
@@ -16,14 +20,13 @@ from server.clock import utcnow
 from server.extensions import db
 from server.models import CheckIn, Patient, Treatment, Trend, TrendState
 from server.services import events
-from server.services.bulk import dialect_insert
+from server.services.bulk import dialect_insert, id_in
 from server.services.records import insert_ignoring_duplicates
 
 # Patients recomputed per transaction: one load of their data and one bulk write each.
 CHUNK_SIZE = 1000
-MEASURE_ORDER = {(m.instrument, m.score_name): n for n, m in enumerate(MEASURES)}
 SUBSCORES = sorted({m.subscore for m in MEASURES if m.subscore})
-# Stored as computed and shown as stored.
+# Stored as computed and shown as computed.
 SUMMARY_FIELDS = (
     "change",
     "pct_change",
@@ -35,6 +38,31 @@ SUMMARY_FIELDS = (
     "slope_se",
     "n_points",
 )
+# The trends table's computed columns in the order _rows fills them, with the PostgreSQL
+# type each travels as in a binary COPY.
+COLUMNS = {
+    "patient_id": "int4",
+    "treatment_id": "int4",
+    "current": "bool",
+    "instrument": "varchar",
+    "score_name": "varchar",
+    "baseline_value": "float8",
+    "baseline_at": "timestamptz",
+    "latest_value": "float8",
+    "latest_at": "timestamptz",
+    "latest_days": "int4",
+    "change": "float8",
+    "pct_change": "float8",
+    "status": "varchar",
+    "rci": "float8",
+    "reliable_change": "bool",
+    "immpact_band": "varchar",
+    "slope_per_30d": "float8",
+    "slope_se": "float8",
+    "n_points": "int4",
+    "timepoints": "jsonb",
+}
+UTC = timezone.utc
 
 
 def mark_stale(patient_id):
@@ -76,42 +104,69 @@ def _on_patient_changed(patient, changed):
         mark_stale(patient.id)
 
 
-def _series(points):
-    """Stored compactly as [at, days from treatment, value] lists: JSON is much of a write."""
-    return [[point.at.isoformat(), point.days, point.value] for point in points]
-
-
 def _timepoints(timepoints):
     """Stored compactly as {label: [value, days from treatment] or null}."""
     return {label: point and [point.value, point.days] for label, point in timepoints.items()}
 
 
-def _rows(patient_id, treatment_trends, now):
-    """The trends table rows of one patient's computed trends."""
+def _rows(patient_id, treatment_trends):
+    """The trends table rows of one patient's computed trends, as tuples in COLUMNS order."""
     last = treatment_trends[-1].treatment.id if treatment_trends else None
     rows = []
     for treatment_trend in treatment_trends:
+        treatment_id = treatment_trend.treatment.id
         for trend in treatment_trend.measures:
-            baseline, latest = trend.baseline, trend.latest
+            baseline, latest, measure = trend.baseline, trend.latest, trend.measure
             rows.append(
-                {
-                    "patient_id": patient_id,
-                    "treatment_id": treatment_trend.treatment.id,
-                    "current": treatment_trend.treatment.id == last,
-                    "instrument": trend.measure.instrument,
-                    "score_name": trend.measure.score_name,
-                    "baseline_value": baseline.value if baseline else None,
-                    "baseline_at": baseline.at if baseline else None,
-                    "latest_value": latest.value if latest else None,
-                    "latest_at": latest.at if latest else None,
-                    "latest_days": latest.days if latest else None,
-                    **{name: getattr(trend, name) for name in SUMMARY_FIELDS},
-                    "timepoints": _timepoints(trend.timepoints),
-                    "series": _series(trend.series),
-                    "computed_at": now,
-                }
+                (
+                    patient_id,
+                    treatment_id,
+                    treatment_id == last,
+                    measure.instrument,
+                    measure.score_name,
+                    baseline.value if baseline else None,
+                    baseline.at if baseline else None,
+                    latest.value if latest else None,
+                    latest.at if latest else None,
+                    latest.days if latest else None,
+                    trend.change,
+                    trend.pct_change,
+                    trend.status,
+                    trend.rci,
+                    trend.reliable_change,
+                    trend.immpact_band,
+                    trend.slope_per_30d,
+                    trend.slope_se,
+                    trend.n_points,
+                    _timepoints(trend.timepoints),
+                )
             )
     return rows
+
+
+def _digest(rows):
+    """A digest of a patient's trend rows, to tell whether a recompute changed any."""
+    return hashlib.blake2b(orjson.dumps(rows), digest_size=16).digest()
+
+
+def _on_postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _fetch(statement):
+    """The statement's rows as plain tuples.
+
+    On PostgreSQL straight from the driver: SQLAlchemy's row objects and type processing
+    cost more than the trends computed from them. Instants then come in the session's
+    time zone, not necessarily UTC.
+    """
+    result = db.session.connection().execute(statement)
+    if not _on_postgresql():
+        return result.all()
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _load(patient_ids):
@@ -119,39 +174,116 @@ def _load(patient_ids):
     read at: three queries for the whole chunk."""
     # The sequence is read before the readings: a check-in committed in between is then
     # loaded yet still counts as newer, which costs one spare recompute, never a missed one.
-    people = db.session.execute(
-        select(Patient.id, Patient.timezone, Patient.checkin_seq).where(Patient.id.in_(patient_ids))
-    ).all()
+    people = _fetch(
+        select(Patient.id, Patient.timezone, Patient.checkin_seq).where(
+            id_in(Patient.id, patient_ids)
+        )
+    )
     data = {patient_id: (timezone, [], []) for patient_id, timezone, _ in people}
     seqs = {patient_id: seq for patient_id, _, seq in people}
-    for patient_id, *facts in db.session.execute(
+    for patient_id, *facts in _fetch(
         select(
             Treatment.patient_id,
             Treatment.id,
             Treatment.kind,
             Treatment.performed_on,
             Treatment.protocol,
-        ).where(Treatment.patient_id.in_(patient_ids))
+        ).where(id_in(Treatment.patient_id, patient_ids))
     ):
         data[patient_id][1].append(TreatmentFacts(*facts))
-    # Only the subscores trends follow, read out of the JSON by the database.
-    subscores = [CheckIn.subscores[key].as_float() for key in SUBSCORES]
-    readings = db.session.execute(
+    # Only the readings trends count, with only the subscores they follow, read out of
+    # the JSON by the database.
+    readings = _fetch(
         select(
             CheckIn.patient_id,
             CheckIn.instrument,
             CheckIn.completed_at,
             CheckIn.score,
+            *[CheckIn.subscores[key].as_float() for key in SUBSCORES],
+        ).where(
+            id_in(CheckIn.patient_id, patient_ids),
+            CheckIn.instrument.in_(MEASURE_INDEX),
+            CheckIn.voided_at.is_(None),
             CheckIn.scorable,
-            CheckIn.voided_at.is_not(None),
-            *subscores,
-        ).where(CheckIn.patient_id.in_(patient_ids), CheckIn.instrument.in_(MEASURE_INDEX))
+        )
     )
-    for patient_id, instrument, completed_at, score, scorable, voided, *values in readings:
+    absent = [None] * len(SUBSCORES)
+    for patient_id, instrument, completed_at, score, *values in readings:
+        subscores = {} if values == absent else dict(zip(SUBSCORES, values))
         data[patient_id][2].append(
-            Reading(instrument, completed_at, score, dict(zip(SUBSCORES, values)), scorable, voided)
+            Reading(instrument, completed_at.astimezone(UTC), score, subscores)
         )
     return data, seqs
+
+
+def _write(patient_ids, rows, now):
+    """Replace these patients' trend rows with these."""
+    if patient_ids:
+        db.session.execute(delete(Trend).where(id_in(Trend.patient_id, patient_ids)))
+    if not rows:
+        return
+    if _on_postgresql():
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        names = ", ".join((*COLUMNS, "computed_at"))
+        with cursor.copy(f"COPY trends ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([*COLUMNS.values(), "timestamptz"])
+            for row in rows:
+                copy.write_row((*row, now))
+    else:
+        db.session.execute(
+            Trend.__table__.insert(),
+            [{**dict(zip(COLUMNS, row)), "computed_at": now} for row in rows],
+        )
+
+
+def _mark_computed(locked, patient_ids, seqs, digests, now):
+    """Record these patients' trends as computed now, from the sequences read."""
+    states = TrendState.__table__
+    if locked and _on_postgresql():
+        ids = sorted(locked)
+        source = (
+            func.unnest(
+                bindparam("ids", ids, type_=postgresql.ARRAY(Integer)),
+                bindparam("seqs", [seqs.get(i, 0) for i in ids], type_=postgresql.ARRAY(Integer)),
+                bindparam(
+                    "digests", [digests.get(i) for i in ids], type_=postgresql.ARRAY(LargeBinary)
+                ),
+            )
+            .table_valued("patient_id", "seq", "digest")
+            .render_derived(name="computed")
+        )
+        db.session.execute(
+            update(states)
+            .where(states.c.patient_id == source.c.patient_id)
+            .values(
+                stale=False, computed_at=now, computed_seq=source.c.seq, digest=source.c.digest
+            )
+        )
+    elif locked:
+        db.session.execute(
+            update(states)
+            .where(states.c.patient_id == bindparam("id"))
+            .values(
+                stale=False,
+                computed_at=now,
+                computed_seq=bindparam("seq"),
+                digest=bindparam("new_digest"),
+            ),
+            [{"id": i, "seq": seqs.get(i, 0), "new_digest": digests.get(i)} for i in locked],
+        )
+    missing = [
+        {
+            "patient_id": patient_id,
+            "stale": False,
+            "computed_at": now,
+            "computed_seq": seqs.get(patient_id, 0),
+            "digest": digests.get(patient_id),
+        }
+        for patient_id in patient_ids
+        if patient_id not in locked
+    ]
+    if missing:
+        db.session.execute(insert_ignoring_duplicates(TrendState).values(missing))
 
 
 @contextmanager
@@ -170,45 +302,29 @@ def collector_paused():
 
 
 def _recompute_chunk(patient_ids, now):
-    """Recompute and store the trends of up to CHUNK_SIZE patients, in the open transaction."""
+    """Recompute the trends of up to CHUNK_SIZE patients, in the open transaction; only the
+    patients whose trends came out different get their rows rewritten."""
     # Lock the markers first: a treatment change meanwhile marks its patient stale again
     # only after this transaction, and two recomputes of one patient take turns.
-    locked = set(
-        db.session.scalars(
-            select(TrendState.patient_id)
-            .where(TrendState.patient_id.in_(patient_ids))
+    locked = dict(
+        db.session.execute(
+            select(TrendState.patient_id, TrendState.digest)
+            .where(id_in(TrendState.patient_id, patient_ids))
             .order_by(TrendState.patient_id)
             .with_for_update()
-        )
+        ).all()
     )
-    rows = []
     with collector_paused():
         data, seqs = _load(patient_ids)
+        digests, changed, rows = {}, [], []
         for patient_id, (timezone, treatments, readings) in data.items():
-            rows.extend(_rows(patient_id, patient_trends(treatments, readings, timezone), now))
-        db.session.execute(delete(Trend).where(Trend.patient_id.in_(patient_ids)))
-        if rows:
-            db.session.execute(Trend.__table__.insert(), rows)
-    states = TrendState.__table__
-    if locked:
-        db.session.execute(
-            update(states)
-            .where(states.c.patient_id == bindparam("id"))
-            .values(stale=False, computed_at=now, computed_seq=bindparam("seq")),
-            [{"id": patient_id, "seq": seqs.get(patient_id, 0)} for patient_id in locked],
-        )
-    missing = [
-        {
-            "patient_id": patient_id,
-            "stale": False,
-            "computed_at": now,
-            "computed_seq": seqs.get(patient_id, 0),
-        }
-        for patient_id in patient_ids
-        if patient_id not in locked
-    ]
-    if missing:
-        db.session.execute(insert_ignoring_duplicates(TrendState).values(missing))
+            patient_rows = _rows(patient_id, patient_trends(treatments, readings, timezone))
+            digests[patient_id] = _digest(patient_rows)
+            if locked.get(patient_id) != digests[patient_id]:
+                changed.append(patient_id)
+                rows.extend(patient_rows)
+        _write(changed, rows, now)
+    _mark_computed(locked, patient_ids, seqs, digests, now)
 
 
 def _chunks(ids):
@@ -250,58 +366,52 @@ def _fresh_state(patient):
 
 
 def _measure(trend):
-    instrument = MEASURES[MEASURE_ORDER[(trend.instrument, trend.score_name)]].definition
+    """One measure's trend as the patient's view shows it."""
+    baseline, latest = trend.baseline, trend.latest
     return {
-        "instrument": trend.instrument,
-        "score_name": trend.score_name,
-        "direction": instrument.direction,
-        "baseline": (
-            {"value": trend.baseline_value, "at": trend.baseline_at}
-            if trend.baseline_value is not None
-            else None
-        ),
+        "instrument": trend.measure.instrument,
+        "score_name": trend.measure.score_name,
+        "direction": trend.measure.definition.direction,
+        "baseline": {"value": baseline.value, "at": baseline.at} if baseline else None,
         "latest": (
-            {
-                "value": trend.latest_value,
-                "at": trend.latest_at,
-                "days_from_treatment": trend.latest_days,
-            }
-            if trend.latest_value is not None
+            {"value": latest.value, "at": latest.at, "days_from_treatment": latest.days}
+            if latest
             else None
         ),
         "timepoints": {
-            label: point and point[0] for label, point in in_time_order(trend.timepoints)
+            label: point and point.value for label, point in in_time_order(trend.timepoints)
         },
         **{name: getattr(trend, name) for name in SUMMARY_FIELDS},
         "series": [
-            {"at": at, "days_from_treatment": days, "value": value}
-            for at, days, value in trend.series
+            {"at": point.at.isoformat(), "days_from_treatment": point.days, "value": point.value}
+            for point in trend.series
         ],
     }
 
 
 def trends_of(patient):
-    """A patient's trends per treatment, recomputed first when stale."""
+    """A patient's trends per treatment, recomputed first when stale.
+
+    They are shown as computed from the patient's check-ins, which also gives the series
+    the table does not keep; the stored rows hold the same values.
+    """
     state = _fresh_state(patient)
-    by_treatment = {}
-    for trend in db.session.scalars(select(Trend).where(Trend.patient_id == patient.id)):
-        by_treatment.setdefault(trend.treatment_id, []).append(trend)
-    treatments = []
-    for treatment in patient.treatments:
-        rows = sorted(
-            by_treatment.get(treatment.id, []),
-            key=lambda t: MEASURE_ORDER[(t.instrument, t.score_name)],
-        )
-        treatments.append(
-            {
-                "treatment_id": treatment.id,
-                "kind": treatment.kind,
-                "performed_on": treatment.performed_on,
-                "measures": [_measure(trend) for trend in rows],
-            }
-        )
+    data, _ = _load([patient.id])
+    timezone, treatments, readings = data[patient.id]
     db.session.commit()
-    return {"patient_id": patient.id, "computed_at": state.computed_at, "treatments": treatments}
+    return {
+        "patient_id": patient.id,
+        "computed_at": state.computed_at,
+        "treatments": [
+            {
+                "treatment_id": treatment_trend.treatment.id,
+                "kind": treatment_trend.treatment.kind,
+                "performed_on": treatment_trend.treatment.performed_on,
+                "measures": [_measure(trend) for trend in treatment_trend.measures],
+            }
+            for treatment_trend in patient_trends(treatments, readings, timezone)
+        ],
+    }
 
 
 def _current_change(status):
