@@ -2,6 +2,8 @@
 
 Both run under gunicorn with the same workers and are loaded by wrk with the
 same concurrency, alternating rounds; then a batch of 500 check-ins is timed.
+A third server, the bare insert plus a token lookup and an audit row in plain SQL
+("floor"), shows how much of the gap is database work and how much Python.
 Usage: .venv/bin/python bench/bench_checkins.py [--seconds 10] [--connections 8]
        [--rounds 2] [--backends sqlite,postgresql]   (needs wrk: apt-get install wrk)
 """
@@ -121,21 +123,27 @@ def run_backend(name, url, args):
     migrate(url)
     create_table(url)
     tokens = seed(url)
-    api_runs, bare_runs = [], []
+    servers = {
+        "api": ("wsgi:app", {}),
+        "bare": ("bench.bare_app:app", {}),
+        "floor": ("bench.bare_app:app", {"BARE_WITH_AUTH_AUDIT": "1"}),
+    }
+    runs = {label: [] for label in servers}
     for _ in range(args.rounds):
-        for app_path, runs in (("wsgi:app", api_runs), ("bench.bare_app:app", bare_runs)):
+        for label, (app_path, env) in servers.items():
             script = lua_script(tokens)  # a fresh id prefix: every request stores a new row
-            with gunicorn(app_path, url, threads=args.threads) as base:
-                runs.append(wrk(base, script, args.seconds, args.connections))
+            with gunicorn(app_path, url, threads=args.threads, env=env) as base:
+                runs[label].append(wrk(base, script, args.seconds, args.connections))
             os.unlink(script)
     with gunicorn("wsgi:app", url, threads=args.threads) as base:
         batch_seconds, statuses = time_batch(base, tokens[0])
     figures = {"backend": name, "batch_500_s": batch_seconds, "batch_statuses": sorted(statuses)}
-    for label, runs in (("api", api_runs), ("bare", bare_runs)):
+    for label, server_runs in runs.items():
         for key in ("rps", "p50", "p99"):
-            figures[f"{label}_{key}"] = median([run[key] for run in runs])
-        figures[f"{label}_errors"] = sum(run["errors"] for run in runs)
+            figures[f"{label}_{key}"] = median([run[key] for run in server_runs])
+        figures[f"{label}_errors"] = sum(run["errors"] for run in server_runs)
     figures["ratio"] = figures["api_rps"] / figures["bare_rps"]
+    figures["floor_ratio"] = figures["floor_rps"] / figures["bare_rps"]
     return figures
 
 
@@ -153,15 +161,16 @@ def main():
     }
     print(f"gunicorn 2 workers x {args.threads} thread(s); wrk 2 threads, {args.connections} "
           f"connections, {args.seconds}s x {args.rounds} alternating rounds (medians)")
-    header = ("backend", "api rps", "bare rps", "ratio", "api p50", "api p99", "bare p50",
-              "bare p99", "non-2xx", "batch500 s")
+    header = ("backend", "api rps", "bare rps", "ratio", "floor rps", "floor ratio", "api p50",
+              "api p99", "bare p50", "bare p99", "non-2xx", "batch500 s")
     print(" | ".join(header))
     for name in args.backends.split(","):
         f = run_backend(name, urls[name](), args)
         print(
             f"{f['backend']} | {f['api_rps']:.0f} | {f['bare_rps']:.0f} | {f['ratio']:.2f} | "
+            f"{f['floor_rps']:.0f} | {f['floor_ratio']:.2f} | "
             f"{f['api_p50']:.2f}ms | {f['api_p99']:.2f}ms | {f['bare_p50']:.2f}ms | "
-            f"{f['bare_p99']:.2f}ms | {f['api_errors']}/{f['bare_errors']} | "
+            f"{f['bare_p99']:.2f}ms | {f['api_errors']}/{f['bare_errors']}/{f['floor_errors']} | "
             f"{f['batch_500_s']:.3f} ({','.join(f['batch_statuses'])})"
         )
 

@@ -56,8 +56,9 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(app_path, url, workers=2, threads=1):
-    """Serve app_path under gunicorn on a free local port; yields the base URL."""
+def gunicorn(app_path, url, workers=2, threads=1, env=None):
+    """Serve app_path under gunicorn on a free local port, with extra environment variables
+    if given; yields the base URL."""
     port = free_port()
     command = [
         os.path.join(VENV_BIN, "gunicorn"),
@@ -67,7 +68,7 @@ def gunicorn(app_path, url, workers=2, threads=1):
         "--log-level", "warning",
         app_path,
     ]
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": ROOT}
+    env = {**os.environ, **(env or {}), "DATABASE_URL": url, "PYTHONPATH": ROOT}
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
