@@ -9,7 +9,7 @@ from server.clinical.instruments import ODI_SECTIONS
 from server.clinical.outcomes import ls_slope
 from server.extensions import db
 from server.models import AuditEvent, CheckIn, Patient, Trend, TrendState
-from server.services import trends
+from server.services import trend_store, trends
 from tests.helpers import record_checkin, record_treatment
 
 UTC = timezone.utc
@@ -209,6 +209,12 @@ def stored_rows(patient_id):
         select(Trend.score_name, Trend.id, Trend.computed_at).where(Trend.patient_id == patient_id)
     )
     return {score_name: (row_id, computed_at) for score_name, row_id, computed_at in rows}
+
+
+def test_the_copied_columns_are_the_trends_table_columns():
+    assert [*trend_store.COLUMNS, "computed_at"] == [
+        column.name for column in Trend.__table__.columns if column.name != "id"
+    ]
 
 
 def test_stored_rows_hold_the_values_the_view_shows(app, client, world, pinned):

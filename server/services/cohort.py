@@ -9,7 +9,7 @@ from server.clinical.trends import compare, find_measure
 from server.clock import utcnow
 from server.extensions import db
 from server.models import Patient, Treatment, Trend
-from server.services import audit, trends
+from server.services import audit, trend_store, trends
 from server.services.access import visible_patients
 
 GROUP_COLUMNS = {
@@ -59,7 +59,7 @@ def _pairs(principal, measure, timepoint, args, group_by):
         args,
     )
     pairs = []
-    with trends.collector_paused():
+    with trend_store.collector_paused():
         for patient_id, treatment_id, baseline, followup, group in db.session.execute(query):
             compared = compare(measure, baseline, followup)
             row = {

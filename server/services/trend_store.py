@@ -1,0 +1,282 @@
+"""Storing computed trends: each chunk of patients loaded, computed and written at once."""
+import gc
+import hashlib
+from contextlib import contextmanager
+from datetime import timezone
+
+import orjson
+from sqlalchemy import Integer, LargeBinary, bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql
+
+from server.clinical.trends import MEASURE_INDEX, MEASURES, Reading, TreatmentFacts, patient_trends
+from server.clock import utcnow
+from server.extensions import db
+from server.models import CheckIn, Patient, Treatment, Trend, TrendState
+from server.services.bulk import dialect_name, id_in
+from server.services.records import insert_ignoring_duplicates
+
+# Patients recomputed per transaction: one load of their data and one bulk write each.
+CHUNK_SIZE = 1000
+SUBSCORES = sorted({m.subscore for m in MEASURES if m.subscore})
+# The trends table's computed columns in the order _rows fills them, with the PostgreSQL
+# type each travels as in a binary COPY.
+COLUMNS = {
+    "patient_id": "int4",
+    "treatment_id": "int4",
+    "current": "bool",
+    "instrument": "varchar",
+    "score_name": "varchar",
+    "baseline_value": "float8",
+    "baseline_at": "timestamptz",
+    "latest_value": "float8",
+    "latest_at": "timestamptz",
+    "latest_days": "int4",
+    "change": "float8",
+    "pct_change": "float8",
+    "status": "varchar",
+    "rci": "float8",
+    "reliable_change": "bool",
+    "immpact_band": "varchar",
+    "slope_per_30d": "float8",
+    "slope_se": "float8",
+    "n_points": "int4",
+    "timepoints": "jsonb",
+}
+UTC = timezone.utc
+
+
+def _timepoints(timepoints):
+    """Stored compactly as {label: [value, days from treatment] or null}."""
+    return {label: point and [point.value, point.days] for label, point in timepoints.items()}
+
+
+def _rows(patient_id, treatment_trends):
+    """The trends table rows of one patient's computed trends, as tuples in COLUMNS order."""
+    last = treatment_trends[-1].treatment.id if treatment_trends else None
+    rows = []
+    for treatment_trend in treatment_trends:
+        treatment_id = treatment_trend.treatment.id
+        for trend in treatment_trend.measures:
+            baseline, latest, measure = trend.baseline, trend.latest, trend.measure
+            rows.append(
+                (
+                    patient_id,
+                    treatment_id,
+                    treatment_id == last,
+                    measure.instrument,
+                    measure.score_name,
+                    baseline.value if baseline else None,
+                    baseline.at if baseline else None,
+                    latest.value if latest else None,
+                    latest.at if latest else None,
+                    latest.days if latest else None,
+                    trend.change,
+                    trend.pct_change,
+                    trend.status,
+                    trend.rci,
+                    trend.reliable_change,
+                    trend.immpact_band,
+                    trend.slope_per_30d,
+                    trend.slope_se,
+                    trend.n_points,
+                    _timepoints(trend.timepoints),
+                )
+            )
+    return rows
+
+
+def _digest(rows):
+    """A digest of a patient's trend rows, to tell whether a recompute changed any."""
+    return hashlib.blake2b(orjson.dumps(rows), digest_size=16).digest()
+
+
+def _on_postgresql():
+    return dialect_name() == "postgresql"
+
+
+def _fetch(statement):
+    """The statement's rows as plain tuples.
+
+    On PostgreSQL straight from the driver: SQLAlchemy's row objects and type processing
+    cost more than the trends computed from them. Instants then come in the session's
+    time zone, not necessarily UTC.
+    """
+    result = db.session.connection().execute(statement)
+    if not _on_postgresql():
+        return result.all()
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def load(patient_ids):
+    """Each patient's time zone, treatments and readings, and the change sequence they were
+    read at: three queries for the whole chunk."""
+    # The sequence is read before the readings: a check-in committed in between is then
+    # loaded yet still counts as newer, which costs one spare recompute, never a missed one.
+    people = _fetch(
+        select(Patient.id, Patient.timezone, Patient.checkin_seq).where(
+            id_in(Patient.id, patient_ids)
+        )
+    )
+    data = {patient_id: (timezone, [], []) for patient_id, timezone, _ in people}
+    seqs = {patient_id: seq for patient_id, _, seq in people}
+    for patient_id, *facts in _fetch(
+        select(
+            Treatment.patient_id,
+            Treatment.id,
+            Treatment.kind,
+            Treatment.performed_on,
+            Treatment.protocol,
+        ).where(id_in(Treatment.patient_id, patient_ids))
+    ):
+        data[patient_id][1].append(TreatmentFacts(*facts))
+    # Only the readings trends count, with only the subscores they follow, read out of
+    # the JSON by the database.
+    readings = _fetch(
+        select(
+            CheckIn.patient_id,
+            CheckIn.instrument,
+            CheckIn.completed_at,
+            CheckIn.score,
+            *[CheckIn.subscores[key].as_float() for key in SUBSCORES],
+        ).where(
+            id_in(CheckIn.patient_id, patient_ids),
+            CheckIn.instrument.in_(MEASURE_INDEX),
+            CheckIn.voided_at.is_(None),
+            CheckIn.scorable,
+        )
+    )
+    absent = [None] * len(SUBSCORES)
+    for patient_id, instrument, completed_at, score, *values in readings:
+        subscores = {} if values == absent else dict(zip(SUBSCORES, values))
+        data[patient_id][2].append(
+            Reading(instrument, completed_at.astimezone(UTC), score, subscores)
+        )
+    return data, seqs
+
+
+def _write(patient_ids, rows, now):
+    """Replace these patients' trend rows with these."""
+    if patient_ids:
+        db.session.execute(delete(Trend).where(id_in(Trend.patient_id, patient_ids)))
+    if not rows:
+        return
+    if _on_postgresql():
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        names = ", ".join((*COLUMNS, "computed_at"))
+        with cursor.copy(f"COPY trends ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([*COLUMNS.values(), "timestamptz"])
+            for row in rows:
+                copy.write_row((*row, now))
+    else:
+        db.session.execute(
+            Trend.__table__.insert(),
+            [{**dict(zip(COLUMNS, row)), "computed_at": now} for row in rows],
+        )
+
+
+def _mark_computed(locked, patient_ids, seqs, digests, now):
+    """Record these patients' trends as computed now, from the sequences read."""
+    states = TrendState.__table__
+    if locked and _on_postgresql():
+        ids = sorted(locked)
+        source = (
+            func.unnest(
+                bindparam("ids", ids, type_=postgresql.ARRAY(Integer)),
+                bindparam("seqs", [seqs.get(i, 0) for i in ids], type_=postgresql.ARRAY(Integer)),
+                bindparam(
+                    "digests", [digests.get(i) for i in ids], type_=postgresql.ARRAY(LargeBinary)
+                ),
+            )
+            .table_valued("patient_id", "seq", "digest")
+            .render_derived(name="computed")
+        )
+        db.session.execute(
+            update(states)
+            .where(states.c.patient_id == source.c.patient_id)
+            .values(
+                stale=False, computed_at=now, computed_seq=source.c.seq, digest=source.c.digest
+            )
+        )
+    elif locked:
+        db.session.execute(
+            update(states)
+            .where(states.c.patient_id == bindparam("id"))
+            .values(
+                stale=False,
+                computed_at=now,
+                computed_seq=bindparam("seq"),
+                digest=bindparam("new_digest"),
+            ),
+            [{"id": i, "seq": seqs.get(i, 0), "new_digest": digests.get(i)} for i in locked],
+        )
+    missing = [
+        {
+            "patient_id": patient_id,
+            "stale": False,
+            "computed_at": now,
+            "computed_seq": seqs.get(patient_id, 0),
+            "digest": digests.get(patient_id),
+        }
+        for patient_id in patient_ids
+        if patient_id not in locked
+    ]
+    if missing:
+        db.session.execute(insert_ignoring_duplicates(TrendState).values(missing))
+
+
+@contextmanager
+def collector_paused():
+    """Pause the cycle collector while building many objects that form no cycles.
+
+    The collections those objects would trigger cost about a third of a full recompute.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _recompute_chunk(patient_ids, now):
+    """Recompute the trends of up to CHUNK_SIZE patients, in the open transaction; only the
+    patients whose trends came out different get their rows rewritten."""
+    # Lock the markers first: a treatment change meanwhile marks its patient stale again
+    # only after this transaction, and two recomputes of one patient take turns.
+    locked = dict(
+        db.session.execute(
+            select(TrendState.patient_id, TrendState.digest)
+            .where(id_in(TrendState.patient_id, patient_ids))
+            .order_by(TrendState.patient_id)
+            .with_for_update()
+        ).all()
+    )
+    with collector_paused():
+        data, seqs = load(patient_ids)
+        digests, changed, rows = {}, [], []
+        for patient_id, (zone, treatments, readings) in data.items():
+            patient_rows = _rows(patient_id, patient_trends(treatments, readings, zone))
+            digests[patient_id] = _digest(patient_rows)
+            if locked.get(patient_id) != digests[patient_id]:
+                changed.append(patient_id)
+                rows.extend(patient_rows)
+        _write(changed, rows, now)
+    _mark_computed(locked, patient_ids, seqs, digests, now)
+
+
+def _chunks(ids):
+    for start in range(0, len(ids), CHUNK_SIZE):
+        yield ids[start : start + CHUNK_SIZE]
+
+
+def recompute(patient_ids, now=None):
+    """Recompute these patients' trends, committing after each chunk; returns how many."""
+    ids = sorted(set(patient_ids))
+    for chunk in _chunks(ids):
+        _recompute_chunk(chunk, now or utcnow())
+        db.session.commit()
+    return len(ids)
