@@ -15,7 +15,8 @@ def dialect_name():
     return db.session.get_bind().dialect.name
 
 
-def _on_postgresql():
+def on_postgresql():
+    """True when the session talks to PostgreSQL."""
     return dialect_name() == "postgresql"
 
 
@@ -38,7 +39,7 @@ def _unnest(table, rows, names):
 
 def id_in(column, ids):
     """column IN ids, as one array parameter on PostgreSQL."""
-    if _on_postgresql():
+    if on_postgresql():
         return column == func.any(bindparam("ids", list(ids), type_=postgresql.ARRAY(column.type)))
     return column.in_(ids)
 
@@ -50,7 +51,7 @@ def insert_rows(table, rows, returning=None):
     """
     if not rows:
         return []
-    if _on_postgresql():
+    if on_postgresql():
         names = list(rows[0])
         source = _unnest(table, rows, names)
         statement = postgresql.insert(table).from_select(
@@ -73,7 +74,7 @@ def update_rows(table, rows, *where, **common):
     if not rows:
         return
     names = [name for name in rows[0] if name != "id"]
-    if _on_postgresql():
+    if on_postgresql():
         source = _unnest(table, rows, ["id", *names])
         db.session.execute(
             update(table)

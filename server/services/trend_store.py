@@ -12,7 +12,7 @@ from server.clinical.trends import MEASURE_INDEX, MEASURES, Reading, TreatmentFa
 from server.clock import utcnow
 from server.extensions import db
 from server.models import CheckIn, Patient, Treatment, Trend, TrendState
-from server.services.bulk import dialect_name, id_in
+from server.services.bulk import id_in, on_postgresql
 from server.services.records import insert_ignoring_duplicates
 
 # Patients recomputed per transaction: one load of their data and one bulk write each.
@@ -90,10 +90,6 @@ def _digest(rows):
     return hashlib.blake2b(orjson.dumps(rows), digest_size=16).digest()
 
 
-def _on_postgresql():
-    return dialect_name() == "postgresql"
-
-
 def _fetch(statement):
     """The statement's rows as plain tuples.
 
@@ -102,7 +98,7 @@ def _fetch(statement):
     time zone, not necessarily UTC.
     """
     result = db.session.connection().execute(statement)
-    if not _on_postgresql():
+    if not on_postgresql():
         return result.all()
     try:
         return result.cursor.fetchall()
@@ -163,7 +159,7 @@ def _write(patient_ids, rows, now):
         db.session.execute(delete(Trend).where(id_in(Trend.patient_id, patient_ids)))
     if not rows:
         return
-    if _on_postgresql():
+    if on_postgresql():
         cursor = db.session.connection().connection.driver_connection.cursor()
         names = ", ".join((*COLUMNS, "computed_at"))
         with cursor.copy(f"COPY trends ({names}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -180,7 +176,7 @@ def _write(patient_ids, rows, now):
 def _mark_computed(locked, patient_ids, seqs, digests, now):
     """Record these patients' trends as computed now, from the sequences read."""
     states = TrendState.__table__
-    if locked and _on_postgresql():
+    if locked and on_postgresql():
         ids = sorted(locked)
         source = (
             func.unnest(
