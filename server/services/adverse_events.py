@@ -45,7 +45,7 @@ def report(principal, item):
         "received_at": utcnow(),
     }
     created = db.session.scalar(
-        insert_ignoring_duplicates(AdverseEvent).values(values).returning(AdverseEvent.id)
+        insert_ignoring_duplicates(AdverseEvent.__table__, AdverseEvent.__table__.c.id), values
     )
     event = db.session.scalar(
         select(AdverseEvent).where(

@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import CheckIn
 from server.services import audit, events
 from server.services.pages import page_of
-from server.services.records import inserting_once, reserve_sequence
+from server.services.records import insert_ignoring_duplicates, reserve_sequence
 from server.services.treatments import context_for
 
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -99,7 +99,7 @@ def store(patient, items, odi_max_missing):
         table = CheckIn.__table__
         inserted = dict(
             db.session.execute(
-                inserting_once(table, table.c.id, table.c.pk), rows
+                insert_ignoring_duplicates(table, table.c.id, table.c.pk), rows
             ).all()
         )
         missing = [row["id"] for row in rows if row["id"] not in inserted]

@@ -17,19 +17,16 @@ RESERVE_SEQUENCE = (
 )
 
 
-def insert_ignoring_duplicates(model):
-    """An INSERT that skips rows whose unique key is already stored."""
-    return dialect_insert(model).on_conflict_do_nothing()
-
-
 @cache
-def _inserting_once(table, dialect, returning):
-    return dialect_insert(table, dialect).on_conflict_do_nothing().returning(*returning)
+def _insert_ignoring_duplicates(table, dialect, returning):
+    statement = dialect_insert(table, dialect).on_conflict_do_nothing()
+    return statement.returning(*returning) if returning else statement
 
 
-def inserting_once(table, *returning):
-    """insert_ignoring_duplicates(table) returning these columns, built once per backend."""
-    return _inserting_once(table, dialect_name(), returning)
+def insert_ignoring_duplicates(table, *returning):
+    """An INSERT that skips rows whose unique key is already stored, returning these columns
+    of the rows it inserts; built once per backend, the values go in as parameters."""
+    return _insert_ignoring_duplicates(table, dialect_name(), returning)
 
 
 def reserve_sequence(patient_id, count):

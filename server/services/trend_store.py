@@ -220,7 +220,7 @@ def _mark_computed(locked, patient_ids, seqs, digests, now):
         if patient_id not in locked
     ]
     if missing:
-        db.session.execute(insert_ignoring_duplicates(TrendState).values(missing))
+        db.session.execute(insert_ignoring_duplicates(TrendState.__table__), missing)
 
 
 @contextmanager
