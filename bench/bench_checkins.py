@@ -54,7 +54,7 @@ def seed(url):
     from server.extensions import db
     from server.services import treatments
     from server.services.auth import Principal, issue_token
-    from tests.helpers import make_organization, make_patient, make_staff
+    from tests.builders import make_organization, make_patient, make_staff
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     tokens = []

@@ -88,7 +88,7 @@ def load(app):
     """The clinic, its admin, and 10,000 patients with a treatment and 16 check-ins each."""
     from server.extensions import db
     from server.models import CheckIn, Patient, Treatment, TrendState
-    from tests.helpers import make_organization, make_staff
+    from tests.builders import make_organization, make_staff
 
     rng = random.Random(5)
     with app.app_context():
@@ -213,7 +213,7 @@ def cohort_latencies(app, admin_id, query):
     """COHORT_CALLS timed calls of the cohort endpoint as the admin (all 10,000 patients)."""
     from server.extensions import db
     from server.models import User
-    from tests.helpers import login_as
+    from tests.builders import login_as
 
     with app.app_context():
         headers = login_as(app, db.session.get(User, admin_id))

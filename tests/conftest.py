@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from server import create_app
 from server.extensions import db, limiter
-from tests.helpers import World
+from tests.builders import World
 
 POSTGRES_URL = os.environ.get("BACKTRACK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

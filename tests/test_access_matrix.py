@@ -10,7 +10,7 @@ from typing import Callable
 
 from server.extensions import db
 from server.models import EnrollmentCode, Patient, User
-from tests.helpers import (
+from tests.builders import (
     CALLERS,
     PASSWORD,
     api_routes,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AdverseEvent
-from tests.helpers import assert_error_shape
+from tests.builders import assert_error_shape
 from tests.test_checkins import add_patient, add_treatment
 
 EVENTS = "/api/v1/me/adverse-events"

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from server.extensions import db
 from server.models import AuditEvent, Organization, User
 from server.models.audit import AuditTrailIsAppendOnly
-from tests.helpers import (
+from tests.builders import (
     PASSWORD,
     assert_error_shape,
     email_of,

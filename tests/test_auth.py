@@ -2,7 +2,7 @@
 import re
 from datetime import datetime, timedelta, timezone
 
-from tests.helpers import PASSWORD, assert_error_shape, email_of, fresh_enrollment_code
+from tests.builders import PASSWORD, assert_error_shape, email_of, fresh_enrollment_code
 
 LOGIN = "/api/v1/auth/login"
 ENROLL = "/api/v1/auth/enroll"

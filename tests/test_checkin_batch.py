@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import CheckIn
-from tests.helpers import assert_error_shape
+from tests.builders import assert_error_shape
 from tests.test_checkins import CHECKINS, new_checkin, odi_answers, post_checkin, stored_rows
 
 BATCH = f"{CHECKINS}/batch"

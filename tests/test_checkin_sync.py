@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from tests.helpers import assert_error_shape
+from tests.builders import assert_error_shape
 from tests.test_checkins import CHECKINS, new_checkin, post_checkin
 
 WRITERS = 4

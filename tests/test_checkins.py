@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from server.clinical.instruments import ODI_SECTIONS
 from server.extensions import db
 from server.models import AuditEvent, CheckIn, Organization, User
-from tests.helpers import assert_error_shape, enroll_device, make_patient
+from tests.builders import assert_error_shape, enroll_device, make_patient
 
 CHECKINS = "/api/v1/me/checkins"
 SECTIONS = [key for key, _ in ODI_SECTIONS]

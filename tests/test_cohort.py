@@ -12,7 +12,7 @@ from server.clinical.outcomes import change_status, is_reliable_change, reliable
 from server.demo import DEMO_STAFF, seed_demo
 from server.extensions import db
 from server.models import AuditEvent, CheckIn, Organization, Patient, Treatment, User
-from tests.helpers import (
+from tests.builders import (
     assert_error_shape,
     login_as,
     make_patient,

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from tests.helpers import FollowUpClinic, run_job_at
+from tests.builders import FollowUpClinic, run_job_at
 
 UTC = timezone.utc
 DUE = datetime(2026, 6, 10, 7, tzinfo=UTC)  # 09:00 in Berlin, when the first w1 reminder is due

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import AuditEvent, Patient
 from server.services.exports import COLUMNS
-from tests.helpers import assert_error_shape, record_checkin, record_treatment
+from tests.builders import assert_error_shape, record_checkin, record_treatment
 
 UTC = timezone.utc
 TREATED = date(2024, 3, 1)

@@ -3,7 +3,7 @@ import json
 import random
 import uuid
 
-from tests.helpers import assert_error_shape
+from tests.builders import assert_error_shape
 from tests.test_checkins import CHECKINS, SECTIONS, add_treatment, new_checkin, odi_answers
 
 FUZZ_SEED = 20240501

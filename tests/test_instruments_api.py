@@ -2,7 +2,7 @@
 import pytest
 
 from server.clinical.instruments import ODI_SECTIONS
-from tests.helpers import assert_error_shape
+from tests.builders import assert_error_shape
 
 INSTRUMENTS = "/api/v1/instruments"
 CODES = ["nrs_pain", "vas_pain", "odi", "rmdq", "psfs", "pgic"]

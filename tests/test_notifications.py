@@ -13,7 +13,7 @@ from server.delivery import reminder_message
 from server.extensions import db
 from server.models import Notification, Organization
 from server.services import delivery, notifications
-from tests.helpers import FollowUpClinic, make_patient, record_treatment, run_job_at
+from tests.builders import FollowUpClinic, make_patient, record_treatment, run_job_at
 
 UTC = timezone.utc
 

@@ -1,6 +1,6 @@
 """Staff create, read, change and list patients; care teams decide who sees whom."""
 
-from tests.helpers import assert_error_shape
+from tests.builders import assert_error_shape
 
 PATIENTS = "/api/v1/patients"
 FULL_PROFILE = {

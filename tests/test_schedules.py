@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEvent, Patient
-from tests.helpers import FollowUpClinic, make_patient, run_job_at
+from tests.builders import FollowUpClinic, make_patient, run_job_at
 
 UTC = timezone.utc
 TREATED = date(2026, 2, 2)

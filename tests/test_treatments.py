@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEvent
-from tests.helpers import assert_error_shape
+from tests.builders import assert_error_shape
 
 KINDS = [
     "cell_therapy",

@@ -10,7 +10,7 @@ from server.clinical.outcomes import ls_slope
 from server.extensions import db
 from server.models import AuditEvent, CheckIn, Patient, Trend, TrendState
 from server.services import trend_store, trends
-from tests.helpers import record_checkin, record_treatment
+from tests.builders import record_checkin, record_treatment
 
 UTC = timezone.utc
 TREATED = date(2024, 3, 1)

@@ -1,4 +1,4 @@
-"""Test helpers named for what they make."""
+"""Test builders, named for what they make."""
 from dataclasses import dataclass, field
 from datetime import time
 from itertools import count
