@@ -1,17 +1,31 @@
 """Test builders, named for what they make."""
+import uuid
 from dataclasses import dataclass, field
 from datetime import time
 from itertools import count
 
+from sqlalchemy import func, select
+
+from server.clinical.instruments import ODI_SECTIONS
 from server.extensions import db
-from server.models import Patient
+from server.models import CheckIn, Organization, Patient, Treatment, User
 from server.services import enrollment, staff
 from server.services.auth import issue_token
+
+# The settings every test app starts from: fast password hashing, in-memory rate limits.
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_TIME_COST": 1,
+    "PASSWORD_HASH_MEMORY_KIB": 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
 
 _serial = count(1)
 PASSWORD = "correct horse battery"
 
 
+# Organizations, staff, patients and their headers.
 def make_organization(name=None, timezone="Europe/Berlin"):
     """An organization with a unique name."""
     return staff.organization_named(name or f"Clinic {next(_serial)}", timezone)
@@ -54,7 +68,6 @@ def enroll_device(app, patient):
 
 def fresh_enrollment_code(app, clinician_id, patient_id):
     """A new enrollment code for the patient, made through the service."""
-    from server.models import User
     from server.services.auth import Principal
 
     with app.app_context():
@@ -65,6 +78,13 @@ def fresh_enrollment_code(app, clinician_id, patient_id):
     return code
 
 
+def email_of(app, user_id):
+    """A staff user's email, read from the database."""
+    with app.app_context():
+        return db.session.get(User, user_id).email
+
+
+# A world of callers, and a patient added to it.
 @dataclass
 class World:
     """Two organizations and one caller of every kind, as ids and headers."""
@@ -119,6 +139,20 @@ CALLERS = (
     "clinician_on_team",
     "admin",
 )
+
+
+def add_patient(app, world, timezone="Europe/Berlin"):
+    """A patient of the home clinic on the on-team clinician's team: (id, device headers)."""
+    with app.app_context():
+        organization = db.session.get(Organization, world.ids["home"])
+        clinician = db.session.get(User, world.ids["clinician_on_team"])
+        patient = make_patient(organization, care_team=[clinician], timezone=timezone)
+        headers = enroll_device(app, patient)
+        db.session.commit()
+        return patient.id, headers
+
+
+# Routes and the one error shape.
 ERROR_KEYS = {"code", "status", "message"}
 
 
@@ -156,17 +190,20 @@ def assert_error_shape(response, status):
     return body
 
 
-def email_of(app, user_id):
-    """A staff user's email, read from the database."""
-    from server.models import User
-
-    with app.app_context():
-        return db.session.get(User, user_id).email
+# Treatments.
+def add_treatment(client, world, patient_id, performed_on, kind="prp"):
+    """A treatment recorded by the on-team clinician; returns its id."""
+    response = client.post(
+        f"/api/v1/patients/{patient_id}/treatments",
+        json={"kind": kind, "performed_on": performed_on},
+        headers=world.headers["clinician_on_team"],
+    )
+    assert response.status_code == 201, response.json
+    return response.json["id"]
 
 
 def record_treatment(patient_id, performed_on, kind="cell_therapy", **fields):
     """A treatment stored and signalled as the treatments service does, so trends go stale."""
-    from server.models import Treatment
     from server.services import events
 
     values = {"protocol": "spine-standard", "target_levels": [], **fields}
@@ -177,10 +214,45 @@ def record_treatment(patient_id, performed_on, kind="cell_therapy", **fields):
     return treatment
 
 
+# Check-ins.
+CHECKINS = "/api/v1/me/checkins"
+SECTIONS = [key for key, _ in ODI_SECTIONS]
+
+
+def new_checkin(
+    instrument="nrs_pain", answers=None, completed_at="2024-05-01T09:30:00+02:00", **fields
+):
+    """A valid check-in body with a fresh id."""
+    return {
+        "id": str(uuid.uuid4()),
+        "instrument": instrument,
+        "answers": {"back": 6, "leg": 4} if answers is None else answers,
+        "completed_at": completed_at,
+        **fields,
+    }
+
+
+def odi_answers(points, missing=0):
+    """The first sections answered with points, the last `missing` sections left out."""
+    return dict(zip(SECTIONS[: len(SECTIONS) - missing], points, strict=True))
+
+
+def post_checkin(client, world, body, caller="patient_a"):
+    """The response to posting the check-in body from the caller's device."""
+    return client.post(CHECKINS, json=body, headers=world.headers[caller])
+
+
+def stored_rows(app, checkin_id=None):
+    """How many check-in rows are stored (with this id, when given)."""
+    query = select(func.count()).select_from(CheckIn)
+    if checkin_id is not None:
+        query = query.where(CheckIn.id == uuid.UUID(checkin_id))
+    with app.app_context():
+        return db.session.scalar(query)
+
+
 def record_checkin(patient, instrument, answers, completed_at):
     """A check-in scored and stored through the check-in service."""
-    import uuid
-
     from server.services import checkins
 
     item = {"id": uuid.uuid4(), "instrument": instrument, "answers": answers}
@@ -188,21 +260,16 @@ def record_checkin(patient, instrument, answers, completed_at):
     return outcome.checkin
 
 
-def _odi_sections():
-    from server.clinical.instruments import ODI_SECTIONS
-
-    return [key for key, _ in ODI_SECTIONS]
-
-
 # One valid, scorable answer set per instrument a protocol asks.
 VALID_ANSWERS = {
     "nrs_pain": {"back": 4},
-    "odi": {key: 1 for key in _odi_sections()},
+    "odi": {key: 1 for key in SECTIONS},
     "rmdq": {f"item_{n}": n % 3 == 0 for n in range(1, 25)},
     "pgic": {"change": 2},
 }
 
 
+# Jobs and a clinic followed through them.
 def run_job_at(app, name, now):
     """Run one job of the jobs table once, as of `now`, as the scheduler would."""
     from jobs import job_named
@@ -232,8 +299,6 @@ class FollowUpClinic:
 
     def staff(self):
         """Staff headers valid at the clock's current time."""
-        from server.models import User
-
         with self.app.app_context():
             headers = login_as(self.app, db.session.get(User, self.clinician_id))
             db.session.commit()
@@ -257,8 +322,6 @@ class FollowUpClinic:
 
     def check_in(self, instrument, completed_at, answers=None):
         """Submit a check-in from the patient's app; returns its body."""
-        import uuid
-
         body = {
             "id": str(uuid.uuid4()),
             "instrument": instrument,

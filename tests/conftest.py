@@ -8,18 +8,10 @@ from sqlalchemy.exc import OperationalError
 
 from server import create_app
 from server.extensions import db, limiter
-from tests.builders import World
+from tests.builders import TEST_SETTINGS, World
 
 POSTGRES_URL = os.environ.get("BACKTRACK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-
-TEST_SETTINGS = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret",
-    "PASSWORD_HASH_TIME_COST": 1,
-    "PASSWORD_HASH_MEMORY_KIB": 1024,
-    "RATELIMIT_STORAGE_URI": "memory://",
-}
 
 
 def _reset_postgres(url):

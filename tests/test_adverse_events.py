@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AdverseEvent
-from tests.builders import assert_error_shape
-from tests.test_checkins import add_patient, add_treatment
+from tests.builders import add_patient, add_treatment, assert_error_shape
 
 EVENTS = "/api/v1/me/adverse-events"
 

@@ -5,8 +5,7 @@ import re
 
 from server import create_app
 from server.clock import utcnow
-from tests.conftest import TEST_SETTINGS
-from tests.builders import api_routes, assert_error_shape, email_of, fill_path
+from tests.builders import TEST_SETTINGS, api_routes, assert_error_shape, email_of, fill_path
 
 PATIENTS = "/api/v1/patients"
 

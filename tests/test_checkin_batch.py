@@ -6,8 +6,14 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import CheckIn
-from tests.builders import assert_error_shape
-from tests.test_checkins import CHECKINS, new_checkin, odi_answers, post_checkin, stored_rows
+from tests.builders import (
+    CHECKINS,
+    assert_error_shape,
+    new_checkin,
+    odi_answers,
+    post_checkin,
+    stored_rows,
+)
 
 BATCH = f"{CHECKINS}/batch"
 

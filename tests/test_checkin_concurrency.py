@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import AdverseEvent
-from tests.test_checkins import CHECKINS, new_checkin, odi_answers, stored_rows
+from tests.builders import CHECKINS, new_checkin, odi_answers, stored_rows
 
 SENDERS = 20
 

@@ -3,8 +3,7 @@ import threading
 
 import pytest
 
-from tests.builders import assert_error_shape
-from tests.test_checkins import CHECKINS, new_checkin, post_checkin
+from tests.builders import CHECKINS, assert_error_shape, new_checkin, post_checkin
 
 WRITERS = 4
 PER_WRITER = 10

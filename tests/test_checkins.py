@@ -5,66 +5,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server.clinical.instruments import ODI_SECTIONS
 from server.extensions import db
-from server.models import AuditEvent, CheckIn, Organization, User
-from tests.builders import assert_error_shape, enroll_device, make_patient
-
-CHECKINS = "/api/v1/me/checkins"
-SECTIONS = [key for key, _ in ODI_SECTIONS]
-
-
-def new_checkin(
-    instrument="nrs_pain", answers=None, completed_at="2024-05-01T09:30:00+02:00", **fields
-):
-    """A valid check-in body with a fresh id."""
-    return {
-        "id": str(uuid.uuid4()),
-        "instrument": instrument,
-        "answers": {"back": 6, "leg": 4} if answers is None else answers,
-        "completed_at": completed_at,
-        **fields,
-    }
-
-
-def odi_answers(points, missing=0):
-    """The first sections answered with points, the last `missing` sections left out."""
-    return dict(zip(SECTIONS[: len(SECTIONS) - missing], points, strict=True))
-
-
-def add_patient(app, world, timezone="Europe/Berlin"):
-    """A patient of the home clinic on the on-team clinician's team: (id, device headers)."""
-    with app.app_context():
-        organization = db.session.get(Organization, world.ids["home"])
-        clinician = db.session.get(User, world.ids["clinician_on_team"])
-        patient = make_patient(organization, care_team=[clinician], timezone=timezone)
-        headers = enroll_device(app, patient)
-        db.session.commit()
-        return patient.id, headers
-
-
-def add_treatment(client, world, patient_id, performed_on, kind="prp"):
-    """A treatment recorded by the on-team clinician; returns its id."""
-    response = client.post(
-        f"/api/v1/patients/{patient_id}/treatments",
-        json={"kind": kind, "performed_on": performed_on},
-        headers=world.headers["clinician_on_team"],
-    )
-    assert response.status_code == 201, response.json
-    return response.json["id"]
-
-
-def stored_rows(app, checkin_id=None):
-    """How many check-in rows are stored (with this id, when given)."""
-    query = select(func.count()).select_from(CheckIn)
-    if checkin_id is not None:
-        query = query.where(CheckIn.id == uuid.UUID(checkin_id))
-    with app.app_context():
-        return db.session.scalar(query)
-
-
-def post_checkin(client, world, body, caller="patient_a"):
-    return client.post(CHECKINS, json=body, headers=world.headers[caller])
+from server.models import AuditEvent, CheckIn
+from tests.builders import (
+    CHECKINS,
+    add_patient,
+    add_treatment,
+    assert_error_shape,
+    new_checkin,
+    odi_answers,
+    post_checkin,
+    stored_rows,
+)
 
 
 def staff_list(client, world, patient_id, query=""):

@@ -5,7 +5,7 @@ from server import create_app
 from server.demo import DEMO_PATIENTS, DEMO_STAFF
 from server.extensions import db
 from server.models import Organization, Patient, User
-from tests.conftest import TEST_SETTINGS
+from tests.builders import TEST_SETTINGS
 
 GOOD_PASSWORD = "a long enough password"
 

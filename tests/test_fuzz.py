@@ -3,8 +3,14 @@ import json
 import random
 import uuid
 
-from tests.builders import assert_error_shape
-from tests.test_checkins import CHECKINS, SECTIONS, add_treatment, new_checkin, odi_answers
+from tests.builders import (
+    CHECKINS,
+    SECTIONS,
+    add_treatment,
+    assert_error_shape,
+    new_checkin,
+    odi_answers,
+)
 
 FUZZ_SEED = 20240501
 FUZZ_BODIES = 200

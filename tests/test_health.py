@@ -3,7 +3,7 @@ from sqlalchemy import text
 
 from server import create_app
 from server.extensions import db
-from tests.conftest import TEST_SETTINGS
+from tests.builders import TEST_SETTINGS
 
 
 def test_healthz_answers_without_the_database(client):
