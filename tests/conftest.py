@@ -8,7 +8,10 @@ from sqlalchemy.exc import OperationalError
 
 from server import create_app
 from server.extensions import db, limiter
-from tests.builders import TEST_SETTINGS, World
+
+# Builders assert too: have pytest explain their failures as it does the tests'.
+pytest.register_assert_rewrite("tests.builders")
+from tests.builders import TEST_SETTINGS, World  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BACKTRACK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
