@@ -52,18 +52,18 @@ def seed(url):
     """A clinic with patients, each with a treatment and an enrolled device; returns tokens."""
     from server import create_app
     from server.extensions import db
-    from server.services import treatments
+    from server.services import patients, treatments
     from server.services.auth import Principal, issue_token
-    from tests.builders import make_organization, make_patient, make_staff
+    from tests.builders import make_organization, make_staff
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     tokens = []
     with app.app_context():
         organization = make_organization("Bench Clinic")
         clinician = make_staff(organization)
-        principal = Principal(role="clinician", organization_id=organization.id, user=clinician)
-        for _ in range(PATIENTS):
-            patient = make_patient(organization, care_team=[clinician])
+        principal = Principal.of_user(clinician)
+        for n in range(PATIENTS):
+            patient = patients.create_patient(principal, {"external_id": f"BENCH-{n:03d}"})
             treatments.create_treatment(
                 principal,
                 patient,

@@ -202,7 +202,7 @@ def incremental(app, patient_ids):
         for patient_id in chosen:
             item = {"id": uuid.uuid4(), "instrument": "nrs_pain", "answers": {"back": 3},
                     "completed_at": completed_at}
-            checkins.store(db.session.get(Patient, patient_id), [item], 1)
+            checkins.store(db.session.get(Patient, patient_id), [item])
             db.session.commit()
         seconds, summary = timed(lambda: trends.recompute_stale(datetime.now(UTC)))
     assert summary == {"recomputed": INCREMENTAL_PATIENTS}, summary

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import AwareDateTime, PageArgs, Text, page_of
+from schemas.common import AwareDateTime, PageArgs, Text, page_schema
 
 
 class AuditQueryArgs(PageArgs):
@@ -28,4 +28,4 @@ class AuditEventSchema(ma.Schema):
     ip = fields.String(allow_none=True)
 
 
-AuditEventPageSchema = page_of(AuditEventSchema, "AuditEventPage")
+AuditEventPageSchema = page_schema(AuditEventSchema, "AuditEventPage")

@@ -1,11 +1,17 @@
 """Fields and schemas shared by every resource."""
-from datetime import time
+from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 VALID_TIMEZONES = frozenset(available_timezones())
+# Far enough from the calendar's ends that every time zone can convert the instant.
+WITHIN_CALENDAR = validate.Range(
+    min=datetime(1900, 1, 1, tzinfo=timezone.utc),
+    max=datetime(9000, 1, 1, tzinfo=timezone.utc),
+    error="Must be between the years 1900 and 9000.",
+)
 
 
 class UnicodeString(fields.String):
@@ -90,7 +96,7 @@ class PageSchema(ma.Schema):
     total = fields.Integer()
 
 
-def page_of(item_schema, name):
+def page_schema(item_schema, name):
     """A page envelope schema whose items are item_schema."""
     return PageSchema.from_dict({"items": fields.List(fields.Nested(item_schema))}, name=name)
 

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import LocalTime, PageArgs, Text, Timezone, page_of
+from schemas.common import LocalTime, PageArgs, Text, Timezone, page_schema
 from server.clock import utcnow
 from server.models.accounts import PATIENT_STATUSES
 from server.vocabulary import CONDITIONS, PATIENT_FLAGS, SEXES
@@ -115,4 +115,4 @@ class PatientListArgs(PageArgs):
     flag = fields.String(validate=validate.OneOf(PATIENT_FLAGS))
 
 
-PatientPageSchema = page_of(PatientSchema, "PatientPage")
+PatientPageSchema = page_schema(PatientSchema, "PatientPage")

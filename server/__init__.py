@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from server import config as settings
 from server.errors import register_error_handlers
 from server.json_provider import OrjsonProvider
-from server import extensions
+from server import extensions, unit_of_work
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
@@ -55,7 +55,8 @@ def register_extensions(app):
     extensions.limiter.init_app(app)
     extensions.api.init_app(app)
     extensions.api.register_converter(IdConverter, IdConverter.openapi_schema)
-    register_error_handlers(app, extensions.api)
+    register_error_handlers(app, extensions.api, unit_of_work.abandon)
+    unit_of_work.register(app)
 
 
 def register_blueprints(app):
@@ -69,8 +70,10 @@ def register_blueprints(app):
 
 
 def register_receivers():
-    """Import the services whose receivers react to domain events."""
-    from server.services import schedules  # noqa: F401
+    """Connect the services that react to domain events."""
+    from server.services.events import connect_receivers
+
+    connect_receivers()
 
 
 def register_commands(app):

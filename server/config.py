@@ -2,6 +2,8 @@
 import os
 from datetime import timedelta
 
+from flask import current_app
+
 from server.json_provider import dumps_column, loads_column
 
 
@@ -99,6 +101,11 @@ def from_environment(instance_path):
             "security": [{"bearerAuth": []}],
         },
     }
+
+
+def setting(name):
+    """One setting of the current app: the one way settings reach services and jobs."""
+    return current_app.config[name]
 
 
 def validate(config):

@@ -5,15 +5,15 @@ import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from server.clinical.instruments import ODI_SECTIONS
 from server.clinical.protocols import TimePoint, get_protocol
+from server.clinical.reminders import local_date
 from server.clock import utcnow
 from server.extensions import db
-from server.models import AdverseEvent, Organization, Patient
-from server.services import checkins, staff, treatments
+from server.models import Organization
+from server.services import adverse_events, checkins, patients, staff, treatments
 from server.services.auth import Principal
 
 DEMO_ORGANIZATION = "Backtrack Demo Clinic"
@@ -227,25 +227,22 @@ def _odi_answers(rng, percent):
     return answers
 
 
-def _seed_patient(rng, principal, organization, clinician, index, row):
+def _seed_patient(rng, principal, index, row):
     external_id, name, birth_year, sex, condition, zone = row
-    patient = Patient(
-        organization=organization,
-        external_id=external_id,
-        display_name=name,
-        birth_year=birth_year,
-        sex=sex,
-        condition=condition,
-        timezone=zone,
-        reminder_time=time(9, 0),
-        quiet_start=time(21, 0),
-        quiet_end=time(8, 0),
-        status="active",
-        care_team=[clinician],
+    patient = patients.create_patient(
+        principal,
+        {
+            "external_id": external_id,
+            "display_name": name,
+            "birth_year": birth_year,
+            "sex": sex,
+            "condition": condition,
+            "timezone": zone,
+            "reminder_time": time(9, 0),
+            "quiet_hours": {"start": time(21, 0), "end": time(8, 0)},
+        },
     )
-    db.session.add(patient)
-    db.session.flush()
-    course = Course(rng, index, zone, treatments.local_date(utcnow(), zone))
+    course = Course(rng, index, zone, local_date(utcnow(), zone))
     plan = course.plan_treatments()
     saved = [
         treatments.create_treatment(
@@ -280,11 +277,11 @@ def _drop_two_odi_sections(items):
 
 def _store(patient, items):
     """Store a patient's check-ins through the service, as the app would; returns how many."""
-    outcomes = checkins.store(patient, items, current_app.config["ODI_MAX_MISSING_SECTIONS"])
-    refused = [outcome for outcome in outcomes if outcome.status != "created"]
+    receipts = checkins.submit_batch(Principal.of_patient(patient), items)
+    refused = [receipt for receipt in receipts if receipt.status != "created"]
     if refused:
         raise RuntimeError(f"demo check-in refused for {patient.external_id}: {refused[0]}")
-    return len(outcomes)
+    return len(receipts)
 
 
 def _adverse_events(rng, seeded):
@@ -303,17 +300,15 @@ def _adverse_events(rng, seeded):
             if treatment.kind == kind and patient.id not in used
         )
         used.add(patient.id)
-        onset_on = treatment.performed_on + timedelta(days=after_days)
-        db.session.add(
-            AdverseEvent(
-                id=uuid.UUID(int=rng.getrandbits(128), version=4),
-                patient_id=patient.id,
-                treatment_id=treatment.id,
-                onset_on=onset_on,
-                description=description,
-                severity=severity,
-                received_at=min(utcnow(), datetime.combine(onset_on, time(18), ZoneInfo("UTC"))),
-            )
+        adverse_events.report(
+            Principal.of_patient(patient),
+            {
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "onset_on": treatment.performed_on + timedelta(days=after_days),
+                "description": description,
+                "severity": severity,
+                "treatment_id": treatment.id,
+            },
         )
     return len(reports)
 
@@ -329,11 +324,10 @@ def seed_demo():
         staff.create_user(organization, email, password, role, name)
         for email, password, role, name in DEMO_STAFF
     ]
-    clinician = users[1]
-    principal = Principal(role="clinician", organization_id=organization.id, user=clinician)
+    principal = Principal.of_user(users[1])
     seeded, stored = [], 0
     for index, row in enumerate(DEMO_PATIENTS):
-        patient, saved, items = _seed_patient(rng, principal, organization, clinician, index, row)
+        patient, saved, items = _seed_patient(rng, principal, index, row)
         if index == 3:
             _drop_two_odi_sections(items)
         stored += _store(patient, items)

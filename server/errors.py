@@ -17,14 +17,19 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """An error a service raises; mapped to an HTTP status by one handler."""
+    """An error a service raises; mapped to an HTTP status by one handler.
+
+    `audit` holds audit events to keep although the work fails, such as a denied read:
+    whoever ends the unit of work writes them in a transaction of their own.
+    """
 
     status = 400
 
-    def __init__(self, message, errors=None):
+    def __init__(self, message, errors=None, audit=()):
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.audit = list(audit)
 
 
 class Unauthorized(DomainError):
@@ -38,8 +43,8 @@ class Forbidden(DomainError):
 class NotFound(DomainError):
     status = 404
 
-    def __init__(self, message="Not found.", errors=None):
-        super().__init__(message, errors)
+    def __init__(self, message="Not found.", errors=None, audit=()):
+        super().__init__(message, errors, audit)
 
 
 class Conflict(DomainError):
@@ -60,11 +65,6 @@ VALIDATION_MESSAGES = {
 }
 
 
-def _rollback():
-    """Leave no half-done transaction behind an error response."""
-    current_app.extensions["sqlalchemy"].session.rollback()
-
-
 def error_payload(status, message, errors=None):
     """The body of every error response."""
     body = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
@@ -82,8 +82,6 @@ class BacktrackApi(Api):
 
     def handle_http_exception(self, error):
         """Turn any HTTPException, validation errors included, into the error shape."""
-        if error.code >= 500:
-            _rollback()
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")
         message = data.get("message") or (
@@ -100,7 +98,6 @@ class BacktrackApi(Api):
 
 def handle_domain_error(error):
     """Map a service's domain error to its status and the error shape."""
-    _rollback()
     return (
         error_payload(error.status, error.message, error.errors),
         error.status,
@@ -110,7 +107,6 @@ def handle_domain_error(error):
 
 def handle_integrity_error(error):
     """A unique or foreign-key violation that a service did not foresee."""
-    _rollback()
     log.warning("integrity error on %s %s: %s", request.method, request.path, error.orig)
     return error_payload(409, "The request conflicts with existing data."), 409
 
@@ -119,7 +115,6 @@ def handle_unexpected(error):
     """Log and answer 500 in the error shape, never leaking internals."""
     if isinstance(error, HTTPException):
         return current_app.extensions["backtrack_api"].handle_http_exception(error)
-    _rollback()
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_payload(500, InternalServerError.description), 500
 
@@ -151,10 +146,23 @@ def _refuse_json_the_parser_cannot_survive():
         ) from exc
 
 
-def register_error_handlers(app, api):
-    """Wire the handlers; smorest's Api already handles HTTPException."""
+def register_error_handlers(app, api, abandon_work):
+    """Wire the handlers; smorest's Api already handles HTTPException.
+
+    Each handler first calls abandon_work(kept_audit_events), which rolls the request's work back.
+    """
+
+    def abandoning(handler, kept=lambda error: ()):
+        def handle(error):
+            abandon_work(kept(error))
+            return handler(error)
+
+        return handle
+
     app.extensions["backtrack_api"] = api
-    app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(IntegrityError, handle_integrity_error)
-    app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(
+        DomainError, abandoning(handle_domain_error, kept=lambda error: error.audit)
+    )
+    app.register_error_handler(IntegrityError, abandoning(handle_integrity_error))
+    app.register_error_handler(Exception, abandoning(handle_unexpected))
     app.before_request(require_json_body)

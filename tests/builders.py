@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from server.clinical.instruments import ODI_SECTIONS
 from server.extensions import db
-from server.models import CheckIn, Organization, Patient, Treatment, User
-from server.services import enrollment, staff
-from server.services.auth import issue_token
+from server.models import CheckIn, Organization, Patient, User
+from server.services import checkins, enrollment, staff, treatments
+from server.services.auth import Principal, issue_token
 
 # The settings every test app starts from: fast password hashing, in-memory rate limits.
 TEST_SETTINGS = {
@@ -37,8 +37,20 @@ def make_staff(organization, role="clinician", email=None):
     return staff.create_user(organization, email, PASSWORD, role, name=email.split("@")[0])
 
 
+def staff_of(organization):
+    """The organization's first staff member acting, an admin made for it when it has none."""
+    user = db.session.scalar(
+        select(User).where(User.organization_id == organization.id).order_by(User.id)
+    )
+    return Principal.of_user(user or make_staff(organization, "admin"))
+
+
 def make_patient(organization, care_team=(), **fields):
-    """An active patient of the organization."""
+    """An active patient of the organization, stored as a plain row.
+
+    Not through patients.create_patient, which audits the creation: tests of the audit trail
+    start from an empty one.
+    """
     serial = next(_serial)
     values = {
         "external_id": f"P-{serial}",
@@ -68,13 +80,11 @@ def enroll_device(app, patient):
 
 def fresh_enrollment_code(app, clinician_id, patient_id):
     """A new enrollment code for the patient, made through the service."""
-    from server.services.auth import Principal
-
     with app.app_context():
         user = db.session.get(User, clinician_id)
         patient = db.session.get(Patient, patient_id)
-        principal = Principal(role=user.role, organization_id=user.organization_id, user=user)
-        code, _ = enrollment.create_code(principal, patient)
+        code, _ = enrollment.create_code(Principal.of_user(user), patient)
+        db.session.commit()
     return code
 
 
@@ -203,15 +213,15 @@ def add_treatment(client, world, patient_id, performed_on, kind="prp"):
 
 
 def record_treatment(patient_id, performed_on, kind="cell_therapy", **fields):
-    """A treatment stored and signalled as the treatments service does, so trends go stale."""
-    from server.services import events
+    """A treatment recorded through the treatments service by the patient's clinic.
 
-    values = {"protocol": "spine-standard", "target_levels": [], **fields}
-    treatment = Treatment(patient_id=patient_id, kind=kind, performed_on=performed_on, **values)
-    db.session.add(treatment)
-    db.session.flush()
-    events.treatment_saved.send(treatment, created=True, changed={"kind", "performed_on"})
-    return treatment
+    Fields are treatment columns; cell source, levels and notes go in as its details.
+    """
+    patient = db.session.get(Patient, patient_id)
+    details = {key: fields.pop(key) for key in treatments.DETAIL_FIELDS if key in fields}
+    data = {"kind": kind, "performed_on": performed_on, "protocol": "spine-standard", **fields}
+    actor = staff_of(db.session.get(Organization, patient.organization_id))
+    return treatments.create_treatment(actor, patient, {**data, "details": details})
 
 
 # Check-ins.
@@ -253,11 +263,9 @@ def stored_rows(app, checkin_id=None):
 
 def record_checkin(patient, instrument, answers, completed_at):
     """A check-in scored and stored through the check-in service."""
-    from server.services import checkins
-
     item = {"id": uuid.uuid4(), "instrument": instrument, "answers": answers}
-    (outcome,) = checkins.store(patient, [{**item, "completed_at": completed_at}], 1)
-    return outcome.checkin
+    (receipt,) = checkins.store(patient, [{**item, "completed_at": completed_at}])
+    return receipt.checkin
 
 
 # One valid, scorable answer set per instrument a protocol asks.

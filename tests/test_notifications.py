@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from server.delivery import reminder_message
+from server.channels import reminder_message
 from server.extensions import db
 from server.models import Notification, Organization
 from server.services import delivery, notifications
@@ -268,9 +268,12 @@ def test_notifications_endpoint_is_404_out_of_reach(client, clock, app, world):
         (None, None, "http://gw.test/push", "smtp.test", "log"),
     ],
 )
-def test_channel_is_push_then_email_then_the_default(push_token, email, gateway, smtp_host, channel):
-    config = {"PUSH_GATEWAY_URL": gateway, "SMTP_HOST": smtp_host, "REMINDER_DEFAULT_CHANNEL": "log"}
-    assert notifications.choose_channel(push_token, email, config) == channel
+def test_channel_is_push_then_email_then_the_default(
+    app, push_token, email, gateway, smtp_host, channel
+):
+    app.config.update(PUSH_GATEWAY_URL=gateway, SMTP_HOST=smtp_host, REMINDER_DEFAULT_CHANNEL="log")
+    with app.app_context():
+        assert notifications.choose_channel(push_token, email) == channel
 
 
 def test_the_planner_records_the_channel_chosen_for_the_patient(app, client, clock):
@@ -294,7 +297,8 @@ def test_a_message_says_only_that_a_checkin_is_due(app, caplog, client, clock):
         "key": f"backtrack-reminder-{clinic.get('notifications')[0]['id']}",
         "link": "backtrack://app/checkins",
     }
-    message = reminder_message(1, "p@example.test", None, app.config)
+    with app.app_context():
+        message = reminder_message(1, "p@example.test", None)
     text = " ".join((message.subject, message.body, message.link)).lower()
     for clinical in ("pain", "score", "odi", "nrs", "w1", "disab", "patient"):
         assert clinical not in text
@@ -333,9 +337,10 @@ def test_failed_deliveries_back_off_exponentially_then_go_dead(app, client, cloc
     assert clinic.get("notifications")[0]["attempts"] == 3
 
 
-def test_retry_delay_doubles_up_to_its_cap():
-    config = {"DELIVERY_BACKOFF_SECONDS": 60, "DELIVERY_BACKOFF_MAX_SECONDS": 300}
-    delays = [delivery.retry_delay(n, config).total_seconds() for n in range(1, 6)]
+def test_retry_delay_doubles_up_to_its_cap(app):
+    app.config.update(DELIVERY_BACKOFF_SECONDS=60, DELIVERY_BACKOFF_MAX_SECONDS=300)
+    with app.app_context():
+        delays = [delivery.retry_delay(n).total_seconds() for n in range(1, 6)]
     assert delays == [60, 120, 240, 300, 300]
 
 
@@ -344,7 +349,7 @@ def test_a_claim_left_by_a_killed_sender_is_taken_over_after_the_lease(app, clie
     start = utc(2026, 6, 10, 7)
     run_job_at(app, "plan-reminders", start)
     with app.app_context():
-        claimed = delivery._claim(start, "killed-sender", app.config)
+        claimed = delivery._claim(start, "killed-sender")
     assert len(claimed) == 1
     lease = timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"])
     assert run_job_at(app, "deliver-notifications", start + lease - timedelta(seconds=1)) == {}
@@ -403,7 +408,7 @@ def test_two_planners_and_two_senders_send_each_reminder_exactly_once(app, clock
     monkeypatch.setattr(notifications, "PLAN_BATCH_SIZE", 9)
     delivered, senders = [], Counter()
 
-    def record(message, config):
+    def record(message):
         delivered.append(message.key)
         senders[threading.current_thread().name] += 1
         threading.Event().wait(0.001)

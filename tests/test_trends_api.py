@@ -7,6 +7,7 @@ from sqlalchemy import select
 from jobs import job_named
 from server.clinical.instruments import ODI_SECTIONS
 from server.clinical.outcomes import ls_slope
+from server.clinical.trends import patient_trends
 from server.extensions import db
 from server.models import AuditEvent, CheckIn, Patient, Trend, TrendState
 from server.services import trend_store, trends
@@ -215,6 +216,16 @@ def test_the_copied_columns_are_the_trends_table_columns():
     assert [*trend_store.COLUMNS, "computed_at"] == [
         column.name for column in Trend.__table__.columns if column.name != "id"
     ]
+
+
+def test_computed_rows_name_exactly_the_copied_columns(app, world, pinned):
+    seed(app, "patient_a", world)
+    patient_id = world.ids["patient_a"]
+    with app.app_context():
+        data, _ = trend_store.load([patient_id])
+        zone, treatments, readings = data[patient_id]
+        rows = trend_store._rows(patient_id, patient_trends(treatments, readings, zone))
+    assert rows and all(list(row) == list(trend_store.COLUMNS) for row in rows)
 
 
 def test_stored_rows_hold_the_values_the_view_shows(app, client, world, pinned):

@@ -2,10 +2,9 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from schemas.records import AdverseEventSchema, AdverseEventSubmitSchema
-from server.extensions import db
+from schemas.adverse_events import AdverseEventSchema, AdverseEventSubmitSchema
 from server.services import access, adverse_events
-from server.services.auth import current_principal, patient_only, staff_only
+from server.api.guards import current_principal, patient_only, staff_only
 
 blp = Blueprint("adverse_events", __name__, url_prefix="/api/v1", description="Adverse events")
 
@@ -30,5 +29,4 @@ class PatientAdverseEvents(MethodView):
     def get(self, patient_id):
         """A patient's adverse events, newest onset first."""
         access.patient_for(current_principal(), patient_id, "adverse_event.list")
-        db.session.commit()
         return adverse_events.events_of(patient_id)

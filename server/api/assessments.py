@@ -3,9 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.schedules import AssessmentArgs, AssessmentSchema, StaffAssessmentSchema
-from server.extensions import db
 from server.services import access, schedules
-from server.services.auth import current_principal, patient_only, staff_only
+from server.api.guards import current_principal, patient_only, staff_only
 
 blp = Blueprint("assessments", __name__, url_prefix="/api/v1", description="Follow-up assessments")
 
@@ -28,5 +27,4 @@ class PatientAssessments(MethodView):
     def get(self, args, patient_id):
         """A patient's assessments, with missed and completed ones."""
         access.patient_for(current_principal(), patient_id, "assessment.list")
-        db.session.commit()
         return schedules.assessments_of(patient_id, args.get("status"))

@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from schemas.audit import AuditEventPageSchema, AuditQueryArgs
 from server.services import audit
-from server.services.auth import admin_only, current_principal
+from server.api.guards import admin_only, current_principal
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="Audit trail")
 

@@ -9,7 +9,8 @@ from schemas.auth import (
     LoginResponseSchema,
     LoginSchema,
 )
-from server.extensions import limiter
+from server.api.guards import current_principal, signed_in
+from server.extensions import client_ip, limiter
 from server.services import auth, enrollment
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and enrollment")
@@ -37,7 +38,7 @@ class Login(MethodView):
     @blp.response(200, LoginResponseSchema)
     def post(self, data):
         """Sign in with email and password for a staff bearer token."""
-        plaintext, token = auth.login(data["email"], data["password"])
+        plaintext, token = auth.login(data["email"], data["password"], client_ip())
         return {
             "access_token": plaintext,
             "token_type": "Bearer",
@@ -49,11 +50,11 @@ class Login(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @auth.signed_in
+    @signed_in
     @blp.response(204)
     def post(self):
         """Revoke the bearer token presented with this request."""
-        auth.logout(auth.current_principal())
+        auth.logout(current_principal())
 
 
 @blp.route("/enroll")
@@ -63,7 +64,9 @@ class Enroll(MethodView):
     @blp.response(201, EnrollResponseSchema)
     def post(self, data):
         """Exchange a one-time enrollment code for a long-lived device token."""
-        plaintext, token, patient = enrollment.exchange_code(data["code"], data["device_label"])
+        plaintext, token, patient = enrollment.exchange_code(
+            data["code"], data["device_label"], client_ip()
+        )
         return {
             "access_token": plaintext,
             "token_type": "Bearer",

@@ -1,10 +1,9 @@
 """Check-ins: posted by the app exactly once, read by staff."""
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from schemas.records import (
+from schemas.checkins import (
     CheckInBatchResultSchema,
     CheckInBatchSchema,
     CheckInChangesSchema,
@@ -15,17 +14,12 @@ from schemas.records import (
     StaffCheckInArgs,
     VoidSchema,
 )
-from server.extensions import db
 from server.services import access, checkins
-from server.services.auth import current_principal, patient_only, staff_only
+from server.api.guards import current_principal, patient_only, staff_only
 
 blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins")
 
 SUBMIT = CheckInSubmitSchema()
-
-
-def _odi_max_missing():
-    return current_app.config["ODI_MAX_MISSING_SECTIONS"]
 
 
 @blp.route("/me/checkins")
@@ -36,7 +30,7 @@ class MyCheckIns(MethodView):
     @blp.alt_response(200, schema=CheckInSchema, description="Already stored: the same body.")
     def post(self, data):
         """Submit a check-in; resending the same id and content answers 200 with the stored one."""
-        checkin, created = checkins.submit_one(current_principal(), data, _odi_max_missing())
+        checkin, created = checkins.submit_one(current_principal(), data)
         return checkin, 201 if created else 200
 
     @patient_only
@@ -52,7 +46,7 @@ def _load(raw):
         return SUBMIT.load(raw)
     except ValidationError as exc:
         raw_id = raw.get("id") if isinstance(raw, dict) else None
-        return checkins.Outcome(raw_id, "invalid", errors={"json": exc.messages})
+        return checkins.Receipt(raw_id, "invalid", errors={"json": exc.messages})
 
 
 @blp.route("/me/checkins/batch")
@@ -63,12 +57,12 @@ class MyCheckInBatch(MethodView):
     def post(self, data):
         """Submit up to 500 check-ins; each gets its own result, in order."""
         items = [_load(raw) for raw in data["checkins"]]
-        outcomes = checkins.submit_batch(current_principal(), items, _odi_max_missing())
+        receipts = checkins.submit_batch(current_principal(), items)
         return {
             "results": [
-                {"id": str(o.id) if o.id is not None else None, "status": o.status}
-                | ({"errors": o.errors} if o.errors else {})
-                for o in outcomes
+                {"id": str(r.id) if r.id is not None else None, "status": r.status}
+                | ({"errors": r.errors} if r.errors else {})
+                for r in receipts
             ]
         }
 
@@ -92,5 +86,4 @@ class PatientCheckIns(MethodView):
         """A patient's check-ins by completion time."""
         patient = access.patient_for(current_principal(), patient_id, "checkin.list")
         page = checkins.list_for_staff(patient, args)
-        db.session.commit()
         return page

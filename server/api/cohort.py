@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from schemas.trends import CohortArgs, CohortOutcomesSchema
 from server.services import cohort
-from server.services.auth import current_principal, staff_only
+from server.api.guards import current_principal, staff_only
 
 blp = Blueprint("cohort", __name__, url_prefix="/api/v1/cohort", description="Cohort outcomes")
 

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from server.services import exports
-from server.services.auth import current_principal, staff_only
+from server.api.guards import current_principal, staff_only
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Exports")
 

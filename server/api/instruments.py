@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from schemas.instruments import InstrumentSchema
 from server.clinical.instruments import INSTRUMENTS, get_instrument
 from server.errors import NotFound
-from server.services.auth import signed_in
+from server.api.guards import signed_in
 
 blp = Blueprint(
     "instruments", __name__, url_prefix="/api/v1/instruments", description="Questionnaires"

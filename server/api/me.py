@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from schemas.patients import MeSchema, PreferencesSchema
 from server.services import patients
-from server.services.auth import current_principal, patient_only
+from server.api.guards import current_principal, patient_only
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in patient")
 

@@ -3,9 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.schedules import NotificationSchema
-from server.extensions import db
 from server.services import access, notifications
-from server.services.auth import current_principal, staff_only
+from server.api.guards import current_principal, staff_only
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Reminders")
 
@@ -17,5 +16,4 @@ class PatientNotifications(MethodView):
     def get(self, patient_id):
         """Every reminder of a patient with its state history, in planned order."""
         access.patient_for(current_principal(), patient_id, "notification.list")
-        db.session.commit()
         return notifications.notifications_of(patient_id)

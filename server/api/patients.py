@@ -10,9 +10,8 @@ from schemas.patients import (
     PatientSchema,
     PatientUpdateSchema,
 )
-from server.extensions import db
 from server.services import access, enrollment, patients
-from server.services.auth import current_principal, staff_only
+from server.api.guards import current_principal, staff_only
 
 blp = Blueprint("patients", __name__, url_prefix="/api/v1/patients", description="Patients")
 
@@ -43,7 +42,6 @@ class PatientById(MethodView):
     def get(self, patient_id):
         """One patient's profile."""
         patient = access.patient_for(current_principal(), patient_id, "patient.read")
-        db.session.commit()
         return patient
 
     @staff_only

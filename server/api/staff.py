@@ -3,9 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.staff import StaffCreateSchema, StaffSchema
-from server.extensions import db
 from server.services import staff
-from server.services.auth import admin_only, current_principal
+from server.api.guards import admin_only, current_principal
 
 blp = Blueprint("clinicians", __name__, url_prefix="/api/v1/clinicians", description="Staff")
 
@@ -30,5 +29,4 @@ class Clinicians(MethodView):
             data["role"],
             data["name"],
         )
-        db.session.commit()
         return user

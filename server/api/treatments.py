@@ -2,10 +2,9 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from schemas.records import TreatmentCreateSchema, TreatmentSchema, TreatmentUpdateSchema
-from server.extensions import db
+from schemas.treatments import TreatmentCreateSchema, TreatmentSchema, TreatmentUpdateSchema
 from server.services import access, treatments
-from server.services.auth import current_principal, staff_only
+from server.api.guards import current_principal, staff_only
 
 blp = Blueprint("treatments", __name__, url_prefix="/api/v1", description="Treatments")
 
@@ -17,7 +16,6 @@ class PatientTreatments(MethodView):
     def get(self, patient_id):
         """A patient's treatments in date order."""
         patient = access.patient_for(current_principal(), patient_id, "treatment.list")
-        db.session.commit()
         return patient.treatments
 
     @staff_only
@@ -37,7 +35,6 @@ class TreatmentById(MethodView):
     def get(self, treatment_id):
         """One treatment."""
         treatment = treatments.treatment_for(current_principal(), treatment_id, "treatment.read")
-        db.session.commit()
         return treatment
 
     @staff_only

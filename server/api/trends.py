@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from schemas.trends import MyTrendsSchema, PatientTrendsSchema
 from server.services import access, trends
-from server.services.auth import current_principal, patient_only, staff_only
+from server.api.guards import current_principal, patient_only, staff_only
 
 blp = Blueprint("trends", __name__, url_prefix="/api/v1", description="Trends")
 

@@ -2,7 +2,7 @@
 from server.models.accounts import Organization, Patient, User, care_team
 from server.models.audit import AuditEvent
 from server.models.auth import AccessToken, EnrollmentCode
-from server.models.records import AdverseEvent, CheckIn, Treatment
+from server.models.care import AdverseEvent, CheckIn, Treatment
 from server.models.schedules import Assessment, FollowUp, Notification, NotificationEvent
 from server.models.trends import Trend, TrendState
 

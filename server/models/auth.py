@@ -7,8 +7,6 @@ from server.extensions import db
 from server.models.accounts import Patient, User
 from server.models.types import UTCDateTime
 
-TOKEN_KINDS = ("staff", "device")
-
 
 class AccessToken(db.Model):
     """A bearer token: a staff session or a patient's enrolled device."""

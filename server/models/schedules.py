@@ -8,9 +8,7 @@ from server.clock import utcnow
 from server.extensions import db
 from server.models.types import UTCDateTime
 
-FOLLOW_UP_STATUSES = ("active", "completed", "cancelled")
 ASSESSMENT_STATUSES = ("scheduled", "open", "completed", "missed", "cancelled")
-NOTIFICATION_STATES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 # States a sender may still claim: due ones, and "sending" ones whose lease ran out.
 CLAIMABLE_STATES = ("pending", "failed", "sending")
 

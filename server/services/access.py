@@ -23,11 +23,11 @@ def visible_patients(principal):
 
 
 def patient_for(principal, patient_id, action):
-    """The patient if the principal may see them, else NotFound (audited either way)."""
+    """The patient if the principal may see them, else NotFound; audited either way, a denial
+    even when the request's work is rolled back."""
     patient = db.session.scalar(visible_patients(principal).where(Patient.id == patient_id))
     if patient is None:
-        audit.record(principal, action, patient_id=patient_id, outcome="denied")
-        db.session.commit()
-        raise NotFound("Patient not found.")
+        denied = audit.event(principal, action, patient_id=patient_id, outcome="denied")
+        raise NotFound("Patient not found.", audit=[denied])
     audit.record(principal, action, patient_id=patient.id)
     return patient

@@ -1,13 +1,13 @@
 """Adverse events the patient reports, stored exactly once."""
 from sqlalchemy import exists, select
 
+from server.clinical.reminders import local_date
 from server.clock import utcnow
 from server.errors import Conflict, Invalid
 from server.extensions import db
 from server.models import AdverseEvent, Patient, Treatment
 from server.services import audit
-from server.services.records import insert_ignoring_duplicates
-from server.services.treatments import local_date
+from server.services.exactly_once import insert_ignoring_duplicates
 from server.vocabulary import FLAGGING_SEVERITIES
 
 CONTENT_FIELDS = ("onset_on", "description", "severity", "treatment_id")
@@ -56,7 +56,6 @@ def report(principal, item):
         raise Conflict("A different adverse event with this id was already stored.")
     if created is not None:
         audit.record(principal, "adverse_event.create", patient_id=patient.id)
-    db.session.commit()
     return event, created is not None
 
 

@@ -2,42 +2,42 @@
 from sqlalchemy import insert, select
 
 from server.clock import utcnow
-from server.extensions import client_ip, db
+from server.extensions import db
 from server.models import AuditEvent
-from server.services.pages import page_of
+from server.services.pagination import paginate
 
 # Built once: audit rows are written on hot paths and never read back here.
 INSERT_EVENTS = insert(AuditEvent.__table__)
 
 
-def _event(principal, action, patient_id, outcome, ip):
+def event(principal, action, patient_id=None, outcome="success"):
+    """One audit event as a row: who acted, from where, on whom, and how it ended."""
     return {
         "at": utcnow(),
-        "organization_id": principal.organization_id if principal else None,
-        "actor_id": principal.actor_id if principal else None,
-        "actor_role": principal.role if principal else "anonymous",
+        "organization_id": principal.organization_id,
+        "actor_id": principal.actor_id,
+        "actor_role": principal.role,
         "patient_id": patient_id,
         "action": action,
         "outcome": outcome,
-        "ip": ip,
+        "ip": principal.ip,
     }
 
 
-def _insert(events):
-    db.session.execute(INSERT_EVENTS, events)
+def insert_events(events):
+    """Add these audit events to the current transaction."""
+    if events:
+        db.session.execute(INSERT_EVENTS, events)
 
 
 def record(principal, action, patient_id=None, outcome="success"):
     """Add one audit event to the current transaction."""
-    _insert([_event(principal, action, patient_id, outcome, client_ip())])
+    insert_events([event(principal, action, patient_id, outcome)])
 
 
 def record_many(principal, action, patient_ids):
     """One event per patient whose data a listing showed."""
-    ip = client_ip()
-    events = [_event(principal, action, patient_id, "success", ip) for patient_id in patient_ids]
-    if events:
-        _insert(events)
+    insert_events([event(principal, action, patient_id) for patient_id in patient_ids])
 
 
 def list_events(principal, args):
@@ -55,6 +55,6 @@ def list_events(principal, args):
         query = query.where(AuditEvent.at >= args["from_"])
     if args.get("to"):
         query = query.where(AuditEvent.at < args["to"])
-    return page_of(
+    return paginate(
         query, args["page"], args["per_page"], AuditEvent.at.desc(), AuditEvent.id.desc()
     )

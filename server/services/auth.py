@@ -1,16 +1,15 @@
-"""Bearer tokens, sign-in, sign-out and the signed-in principal."""
+"""Bearer tokens and sign-in: who is acting, and from where."""
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import wraps
 
-from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from server.clock import utcnow
-from server.errors import Forbidden, Unauthorized
+from server.config import setting
+from server.errors import Unauthorized
 from server.extensions import db
 from server.models import AccessToken, Patient, User
 from server.services import audit
@@ -32,18 +31,36 @@ TOKEN_BY_HASH = (
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a staff user or a patient's device."""
+    """Who is acting: a staff user, a patient's device or nobody yet, and from which address."""
 
     role: str
-    organization_id: int
+    organization_id: int | None = None
     user: User | None = None
     patient: Patient | None = None
     token: AccessToken | None = None
+    ip: str | None = None
+
+    @classmethod
+    def of_user(cls, user, ip=None, token=None):
+        """A staff user acting."""
+        return cls(user.role, user.organization_id, user=user, token=token, ip=ip)
+
+    @classmethod
+    def of_patient(cls, patient, ip=None, token=None):
+        """A patient acting through their device."""
+        return cls("patient", patient.organization_id, patient=patient, token=token, ip=ip)
+
+    @classmethod
+    def anonymous(cls, ip=None):
+        """Someone not signed in, such as a failed sign-in."""
+        return cls("anonymous", ip=ip)
 
     @property
     def actor_id(self):
-        """The user's id for staff, the patient's id for a device."""
-        return self.user.id if self.user else self.patient.id
+        """The user's id for staff, the patient's id for a device, None when anonymous."""
+        if self.user:
+            return self.user.id
+        return self.patient.id if self.patient else None
 
     @property
     def is_staff(self):
@@ -74,110 +91,50 @@ def issue_token(kind, lifetime, user=None, patient=None, device_label=None):
     return plaintext, token
 
 
-def login(email, password):
-    """Check staff credentials, audit the attempt and return (token, row)."""
+def login(email, password, ip):
+    """Check staff credentials, audit the attempt and return (token, row).
+
+    A failed attempt raises Unauthorized carrying its audit event, kept however the request ends.
+    """
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if not verify_password(user.password_hash if user else None, password):
-        audit.record(
-            _principal_for_user(user) if user else None,
-            "auth.login",
-            outcome="failure",
+        actor = Principal.of_user(user, ip) if user else Principal.anonymous(ip)
+        raise Unauthorized(
+            "Unknown email or wrong password.",
+            audit=[audit.event(actor, "auth.login", outcome="failure")],
         )
-        db.session.commit()
-        raise Unauthorized("Unknown email or wrong password.")
-    plaintext, token = issue_token(
-        "staff", current_app.config["STAFF_TOKEN_ABSOLUTE"], user=user
-    )
-    audit.record(_principal_for_user(user), "auth.login")
-    db.session.commit()
+    plaintext, token = issue_token("staff", setting("STAFF_TOKEN_ABSOLUTE"), user=user)
+    audit.record(Principal.of_user(user, ip), "auth.login")
     return plaintext, token
 
 
 def logout(principal):
     """Revoke the token the caller presented."""
     principal.token.revoked_at = utcnow()
-    audit.record(principal, "auth.logout", patient_id=_patient_id(principal))
-    db.session.commit()
-
-
-def _patient_id(principal):
-    return principal.patient.id if principal.patient else None
-
-
-def _principal_for_user(user):
-    return Principal(role=user.role, organization_id=user.organization_id, user=user)
-
-
-def _principal_for_token(token):
-    if token.kind == "staff":
-        return Principal(
-            role=token.user.role,
-            organization_id=token.user.organization_id,
-            user=token.user,
-            token=token,
-        )
-    return Principal(
-        role="patient",
-        organization_id=token.patient.organization_id,
-        patient=token.patient,
-        token=token,
-    )
-
-
-def _token_from_header():
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
+    patient_id = principal.patient.id if principal.patient else None
+    audit.record(principal, "auth.logout", patient_id=patient_id)
 
 
 def _is_live(token, now):
     if token.revoked_at is not None or token.expires_at <= now:
         return False
     if token.kind == "staff":
-        return token.last_used_at + current_app.config["STAFF_TOKEN_IDLE"] > now
+        return token.last_used_at + setting("STAFF_TOKEN_IDLE") > now
     return True
 
 
-def current_principal():
-    """The principal behind the request's bearer token, or None."""
-    if "principal" in g:
-        return g.principal
-    g.principal = None
-    plaintext = _token_from_header()
-    if plaintext:
-        token = (
-            db.session.scalars(TOKEN_BY_HASH, {"token_hash": hash_secret(plaintext)})
-            .unique()
-            .one_or_none()
-        )
-        now = utcnow()
-        if token is not None and _is_live(token, now):
-            if now - token.last_used_at >= LAST_USED_RESOLUTION:
-                token.last_used_at = now
-                db.session.commit()
-            g.principal = _principal_for_token(token)
-    return g.principal
-
-
-def _require(check):
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            principal = current_principal()
-            if principal is None:
-                raise Unauthorized("Sign in first: a valid bearer token is required.")
-            if not check(principal):
-                raise Forbidden("Your role cannot use this endpoint.")
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-signed_in = _require(lambda principal: True)
-staff_only = _require(lambda principal: principal.is_staff)
-admin_only = _require(lambda principal: principal.role == "admin")
-patient_only = _require(lambda principal: principal.role == "patient")
+def authenticate(plaintext, ip):
+    """The principal behind a live bearer token, or None; marks the token used."""
+    token = (
+        db.session.scalars(TOKEN_BY_HASH, {"token_hash": hash_secret(plaintext)})
+        .unique()
+        .one_or_none()
+    )
+    now = utcnow()
+    if token is None or not _is_live(token, now):
+        return None
+    if now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    if token.kind == "staff":
+        return Principal.of_user(token.user, ip, token)
+    return Principal.of_patient(token.patient, ip, token)

@@ -7,12 +7,13 @@ from sqlalchemy import select
 from server.clinical.instruments import get_instrument
 from server.clinical.scoring import score_answers, validate_answers
 from server.clock import utcnow
+from server.config import setting
 from server.errors import Conflict, DomainError, Invalid, NotFound
 from server.extensions import db
 from server.models import CheckIn
 from server.services import audit, events
-from server.services.pages import page_of
-from server.services.records import insert_ignoring_duplicates, reserve_sequence
+from server.services.pagination import paginate
+from server.services.exactly_once import insert_ignoring_duplicates, reserve_sequence
 from server.services.treatments import context_for
 
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -20,8 +21,8 @@ CONTENT_FIELDS = ("instrument", "answers", "completed_at", "notes")
 
 
 @dataclass
-class Outcome:
-    """What happened to one submitted check-in."""
+class Receipt:
+    """What became of one submitted check-in."""
 
     id: object
     status: str  # created | duplicate | conflict | invalid
@@ -71,25 +72,26 @@ def _stored(patient_id, ids):
     return {row.id: row for row in rows}
 
 
-def store(patient, items, odi_max_missing):
+def store(patient, items):
     """Store submitted check-ins once each; one bad item never rejects the others.
 
-    An item is a loaded check-in, or an Outcome already found invalid by the caller.
+    An item is a loaded check-in, or a Receipt already found invalid by the caller.
     """
     now = utcnow()
-    outcomes, pending = [], []
+    odi_max_missing = setting("ODI_MAX_MISSING_SECTIONS")
+    receipts, pending = [], []
     for item in items:
-        if isinstance(item, Outcome):
-            outcomes.append(item)
+        if isinstance(item, Receipt):
+            receipts.append(item)
             continue
         try:
             values = prepare(item, odi_max_missing, now)
         except DomainError as exc:
-            outcomes.append(Outcome(item["id"], "invalid", errors=exc.errors))
+            receipts.append(Receipt(item["id"], "invalid", errors=exc.errors))
             continue
-        outcome = Outcome(item["id"], "created")
-        outcomes.append(outcome)
-        pending.append((outcome, values))
+        receipt = Receipt(item["id"], "created")
+        receipts.append(receipt)
+        pending.append((receipt, values))
     if pending:
         first_seq = reserve_sequence(patient.id, len(pending))
         rows = [
@@ -104,44 +106,42 @@ def store(patient, items, odi_max_missing):
         )
         missing = [row["id"] for row in rows if row["id"] not in inserted]
         stored = _stored(patient.id, missing) if missing else {}
-        for (outcome, values), row in zip(pending, rows):
+        for (receipt, values), row in zip(pending, rows):
             if values["id"] in inserted:
                 # Built from the values just inserted, saving a read back.
                 stored[values["id"]] = CheckIn(**row, pk=inserted.pop(values["id"]))
-                outcome.checkin = stored[values["id"]]
+                receipt.checkin = stored[values["id"]]
                 continue
-            outcome.checkin = stored[values["id"]]
-            if not _same_content(outcome.checkin, values):
-                outcome.status, outcome.checkin = "conflict", None
+            receipt.checkin = stored[values["id"]]
+            if not _same_content(receipt.checkin, values):
+                receipt.status, receipt.checkin = "conflict", None
             else:
-                outcome.status = "duplicate"
-        created = [o.checkin for o in outcomes if o.status == "created"]
+                receipt.status = "duplicate"
+        created = [o.checkin for o in receipts if o.status == "created"]
         if created:
             events.checkins_stored.send(patient, checkins=created)
-    return outcomes
+    return receipts
 
 
-def submit_one(principal, item, odi_max_missing):
+def submit_one(principal, item):
     """Store one check-in; returns (check-in, created?) or raises Invalid/Conflict."""
-    outcome = store(principal.patient, [item], odi_max_missing)[0]
-    if outcome.status == "invalid":
-        raise Invalid("The check-in has invalid fields.", outcome.errors)
-    if outcome.status == "conflict":
+    receipt = store(principal.patient, [item])[0]
+    if receipt.status == "invalid":
+        raise Invalid("The check-in has invalid fields.", receipt.errors)
+    if receipt.status == "conflict":
         raise Conflict("A different check-in with this id was already stored.")
-    if outcome.status == "created":
+    if receipt.status == "created":
         audit.record(principal, "checkin.create", patient_id=principal.patient.id)
-    db.session.commit()
-    return with_context(principal.patient, [outcome.checkin])[0], outcome.status == "created"
+    return with_context(principal.patient, [receipt.checkin])[0], receipt.status == "created"
 
 
-def submit_batch(principal, items, odi_max_missing):
-    """Store a batch; returns one outcome per item, in order."""
-    outcomes = store(principal.patient, items, odi_max_missing)
-    created = sum(outcome.status == "created" for outcome in outcomes)
+def submit_batch(principal, items):
+    """Store a batch; returns one receipt per item, in order."""
+    receipts = store(principal.patient, items)
+    created = sum(receipt.status == "created" for receipt in receipts)
     if created:
         audit.record(principal, "checkin.create_batch", patient_id=principal.patient.id)
-    db.session.commit()
-    return outcomes
+    return receipts
 
 
 def with_context(patient, checkins):
@@ -177,7 +177,6 @@ def void(principal, checkin_id, reason):
         checkin.void_reason = reason
         events.checkin_voided.send(patient, checkin=checkin)
         audit.record(principal, "checkin.void", patient_id=patient.id)
-        db.session.commit()
     return with_context(patient, [checkin])[0]
 
 
@@ -192,6 +191,6 @@ def list_for_staff(patient, args):
         query = query.where(CheckIn.completed_at < args["to"])
     if not args.get("include_voided"):
         query = query.where(CheckIn.voided_at.is_(None))
-    result = page_of(query, args["page"], args["per_page"], CheckIn.completed_at, CheckIn.seq)
+    result = paginate(query, args["page"], args["per_page"], CheckIn.completed_at, CheckIn.seq)
     with_context(patient, result["items"])
     return result

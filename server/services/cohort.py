@@ -176,5 +176,4 @@ def outcomes(principal, args):
     else:
         result.update(summary(measure, [row for _, row in pairs]))
     audit.record(principal, "cohort.read")
-    db.session.commit()
     return result

@@ -13,11 +13,11 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
+from server.channels import CHANNELS, DeliveryError, reminder_message
 from server.clinical.reminders import earliest_send
-from server.delivery import CHANNELS, DeliveryError, reminder_message
+from server.config import setting
 from server.extensions import db
 from server.models import FollowUp, Notification, Patient
 from server.models.schedules import CLAIMABLE_STATES
@@ -33,18 +33,18 @@ def worker_name():
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def retry_delay(attempts, config):
+def retry_delay(attempts):
     """Exponential backoff after the given number of failed attempts, capped."""
-    seconds = config["DELIVERY_BACKOFF_SECONDS"] * 2 ** (attempts - 1)
-    return timedelta(seconds=min(seconds, config["DELIVERY_BACKOFF_MAX_SECONDS"]))
+    seconds = setting("DELIVERY_BACKOFF_SECONDS") * 2 ** (attempts - 1)
+    return timedelta(seconds=min(seconds, setting("DELIVERY_BACKOFF_MAX_SECONDS")))
 
 
-def _claim(now, worker, config):
+def _claim(now, worker):
     due = (
         select(NOTIFICATIONS.c.id)
         .where(NOTIFICATIONS.c.state.in_(CLAIMABLE_STATES), NOTIFICATIONS.c.next_attempt_at <= now)
         .order_by(NOTIFICATIONS.c.next_attempt_at)
-        .limit(config["DELIVERY_BATCH_SIZE"])
+        .limit(setting("DELIVERY_BATCH_SIZE"))
         .with_for_update(skip_locked=True)
     )
     ids = db.session.scalars(
@@ -54,7 +54,7 @@ def _claim(now, worker, config):
             state="sending",
             claimed_by=worker,
             attempts=NOTIFICATIONS.c.attempts + 1,
-            next_attempt_at=now + timedelta(seconds=config["DELIVERY_LEASE_SECONDS"]),
+            next_attempt_at=now + timedelta(seconds=setting("DELIVERY_LEASE_SECONDS")),
         )
         .returning(NOTIFICATIONS.c.id)
     ).all()
@@ -92,7 +92,7 @@ def _is_moot(row, now):
     )
 
 
-def _send_batch(rows, clock, deadline, config):
+def _send_batch(rows, clock, deadline):
     """Send each claimed row; returns outcomes grouped by kind."""
     outcomes = defaultdict(list)
     for row in rows:
@@ -107,17 +107,17 @@ def _send_batch(rows, clock, deadline, config):
         if allowed > now:
             outcomes["release"].append({"id": row.id, "next_attempt_at": allowed})
             continue
-        message = reminder_message(row.id, row.contact_email, row.push_token, config)
+        message = reminder_message(row.id, row.contact_email, row.push_token)
         try:
-            CHANNELS[row.channel](message, config)
+            CHANNELS[row.channel](message)
         except DeliveryError as exc:
             log.warning("reminder %s via %s failed: %s", row.id, row.channel, exc)
-            dead = row.attempts >= config["DELIVERY_MAX_ATTEMPTS"]
+            dead = row.attempts >= setting("DELIVERY_MAX_ATTEMPTS")
             outcomes["dead" if dead else "failed"].append(
                 {
                     "id": row.id,
                     "last_error": str(exc)[:1000],
-                    "next_attempt_at": now + retry_delay(row.attempts, config),
+                    "next_attempt_at": now + retry_delay(row.attempts),
                 }
             )
             continue
@@ -172,7 +172,6 @@ def deliver_due(now, worker=None):
     Time runs on from `now` as the run takes real time, so leases stay honest when
     an operator runs the job "as of" another instant.
     """
-    config = current_app.config
     worker = worker or worker_name()
     started = time.monotonic()
 
@@ -182,13 +181,13 @@ def deliver_due(now, worker=None):
     totals = defaultdict(int)
     while True:
         claimed_at = clock()
-        ids = _claim(claimed_at, worker, config)
+        ids = _claim(claimed_at, worker)
         if not ids:
             break
-        deadline = claimed_at + timedelta(seconds=config["DELIVERY_LEASE_SECONDS"] / 2)
-        outcomes = _send_batch(_claimed_rows(ids), clock, deadline, config)
+        deadline = claimed_at + timedelta(seconds=setting("DELIVERY_LEASE_SECONDS") / 2)
+        outcomes = _send_batch(_claimed_rows(ids), clock, deadline)
         for state, count in _record(outcomes, worker, clock()).items():
             totals[state] += count
-        if len(ids) < config["DELIVERY_BATCH_SIZE"]:
+        if len(ids) < setting("DELIVERY_BATCH_SIZE"):
             break
     return dict(totals)

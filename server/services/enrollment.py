@@ -1,10 +1,10 @@
 """One-time enrollment codes and the device tokens they are exchanged for."""
 import secrets
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from server.clock import utcnow
+from server.config import setting
 from server.errors import Gone, Unauthorized
 from server.extensions import db
 from server.models import AccessToken, EnrollmentCode, Patient
@@ -35,27 +35,26 @@ def create_code(principal, patient):
         patient_id=patient.id,
         created_by_id=principal.user.id,
         created_at=now,
-        expires_at=now + current_app.config["ENROLLMENT_CODE_LIFETIME"],
+        expires_at=now + setting("ENROLLMENT_CODE_LIFETIME"),
     )
     db.session.add(code)
-    db.session.commit()
     return f"{raw[:4]}-{raw[4:]}", code.expires_at
 
 
-def _patient_principal(patient):
-    return Principal(role="patient", organization_id=patient.organization_id, patient=patient)
+def exchange_code(code, device_label, ip):
+    """Trade a valid code for a device token; a code works once, even under races.
 
-
-def exchange_code(code, device_label):
-    """Trade a valid code for a device token; a code works once, even under races."""
+    A refused code raises with its audit event, kept however the request ends.
+    """
     now = utcnow()
     row = db.session.scalar(
         select(EnrollmentCode).where(EnrollmentCode.code_hash == hash_secret(normalize_code(code)))
     )
     if row is None:
-        audit.record(None, "enrollment.exchange", outcome="failure")
-        db.session.commit()
-        raise Unauthorized("This enrollment code is not valid. Check it and try again.")
+        raise Unauthorized(
+            "This enrollment code is not valid. Check it and try again.",
+            audit=[audit.event(Principal.anonymous(ip), "enrollment.exchange", outcome="failure")],
+        )
     patient = db.session.get(Patient, row.patient_id)
     claimed = db.session.execute(
         update(EnrollmentCode)
@@ -66,23 +65,16 @@ def exchange_code(code, device_label):
         )
         .values(used_at=now)
     ).rowcount
+    actor = Principal.of_patient(patient, ip)
     if not claimed or patient.status != "active":
-        db.session.rollback()
-        audit.record(
-            _patient_principal(patient), "enrollment.exchange", patient.id, outcome="failure"
-        )
-        db.session.commit()
         raise Gone(
-            "This enrollment code was already used or has expired. Ask your clinic for a new one."
+            "This enrollment code was already used or has expired. Ask your clinic for a new one.",
+            audit=[audit.event(actor, "enrollment.exchange", patient.id, outcome="failure")],
         )
     plaintext, token = issue_token(
-        "device",
-        current_app.config["DEVICE_TOKEN_LIFETIME"],
-        patient=patient,
-        device_label=device_label,
+        "device", setting("DEVICE_TOKEN_LIFETIME"), patient=patient, device_label=device_label
     )
-    audit.record(_patient_principal(patient), "enrollment.exchange", patient.id)
-    db.session.commit()
+    audit.record(actor, "enrollment.exchange", patient.id)
     return plaintext, token, patient
 
 
@@ -97,5 +89,4 @@ def revoke_devices(patient):
         )
         .values(revoked_at=utcnow())
     ).rowcount
-    db.session.commit()
     return revoked

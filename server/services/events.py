@@ -15,3 +15,15 @@ checkin_voided = _signals.signal("checkin-voided")
 treatment_saved = _signals.signal("treatment-saved")
 # sender: the Patient; changed: set of field names.
 patient_changed = _signals.signal("patient-changed")
+
+
+def connect_receivers():
+    """Connect every receiver of the domain events: the one place they are registered."""
+    from server.services import schedules, trends
+
+    treatment_saved.connect(schedules.on_treatment_saved)
+    treatment_saved.connect(trends.on_treatment_saved)
+    checkins_stored.connect(schedules.on_checkins_stored)
+    checkin_voided.connect(schedules.on_checkin_voided)
+    patient_changed.connect(schedules.on_patient_changed)
+    patient_changed.connect(trends.on_patient_changed)

@@ -54,7 +54,6 @@ def start_export(principal):
         .order_by(Patient.id)
     ).all()
     audit.record_many(principal, "export.outcomes", patient_ids)
-    db.session.commit()
     return patient_ids
 
 

@@ -1,7 +1,6 @@
 """Planning reminders into the outbox, exactly once per (time point, sequence, channel)."""
 from collections import defaultdict
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from server.clinical.reminders import (
@@ -11,6 +10,7 @@ from server.clinical.reminders import (
     local_date,
     next_reminder,
 )
+from server.config import setting
 from server.extensions import db
 from server.models import FollowUp, Notification, NotificationEvent, Patient
 from server.services.bulk import insert_rows, update_rows
@@ -35,13 +35,13 @@ def preferences_of(patient):
     )
 
 
-def choose_channel(push_token, email, config):
+def choose_channel(push_token, email):
     """Push when a gateway is configured, else email when SMTP is, else the default channel."""
-    if push_token and config["PUSH_GATEWAY_URL"]:
+    if push_token and setting("PUSH_GATEWAY_URL"):
         return "webhook"
-    if email and config["SMTP_HOST"]:
+    if email and setting("SMTP_HOST"):
         return "smtp"
-    return config["REMINDER_DEFAULT_CHANNEL"]
+    return setting("REMINDER_DEFAULT_CHANNEL")
 
 
 def retime(follow_ups, patient, now):
@@ -122,7 +122,7 @@ def _due_batch(now, size):
     ).all()
 
 
-def _plan_one(row, now, config):
+def _plan_one(row, now):
     """What one due follow-up becomes: (outbox row or None, new follow-up state)."""
     change = {
         "id": row.id,
@@ -147,7 +147,7 @@ def _plan_one(row, now, config):
         "follow_up_id": row.id,
         "patient_id": row.patient_id,
         "sequence": sequence,
-        "channel": choose_channel(row.push_token, row.contact_email, config),
+        "channel": choose_channel(row.push_token, row.contact_email),
         "scheduled_for": row.next_reminder_at,
         "local_day": today,
         "state": "pending",
@@ -170,13 +170,12 @@ def plan_reminders(now):
     Due follow-ups are locked with SKIP LOCKED (PostgreSQL) so planners share the work;
     the outbox's unique keys drop any duplicate that still gets through.
     """
-    config = current_app.config
     totals = defaultdict(int)
     while True:
         due = _due_batch(now, PLAN_BATCH_SIZE)
         if not due:
             break
-        planned = [_plan_one(row, now, config) for row in due]
+        planned = [_plan_one(row, now) for row in due]
         outbox = [row for row, _ in planned if row is not None]
         ids = insert_rows(Notification.__table__, outbox, returning=Notification.__table__.c.id)
         record_states(ids, "pending", now)

@@ -1,15 +1,25 @@
 """Password hashing with Argon2id."""
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+
+from server.config import setting
+
+
+@cache
+def _hasher_with(time_cost, memory_cost):
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
 
 
 def _hasher():
-    config = current_app.config
-    return PasswordHasher(
-        time_cost=config["PASSWORD_HASH_TIME_COST"],
-        memory_cost=config["PASSWORD_HASH_MEMORY_KIB"],
-    )
+    return _hasher_with(setting("PASSWORD_HASH_TIME_COST"), setting("PASSWORD_HASH_MEMORY_KIB"))
+
+
+@cache
+def _dummy_hash(hasher):
+    """A hash to verify against when the account does not exist, computed once per cost."""
+    return hasher.hash("dummy")
 
 
 def hash_password(password):
@@ -20,11 +30,10 @@ def hash_password(password):
 def verify_password(password_hash, password):
     """True when the password matches; a missing hash still costs one verification."""
     hasher = _hasher()
-    if password_hash is None:
-        password_hash = current_app.extensions.setdefault("dummy_hash", hasher.hash("dummy"))
-        hasher.verify(password_hash, "dummy")
-        return False
     try:
+        if password_hash is None:
+            hasher.verify(_dummy_hash(hasher), password)
+            return False
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False

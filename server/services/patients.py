@@ -9,7 +9,7 @@ from server.extensions import db
 from server.models import Patient, User
 from server.services import adverse_events, audit, events, schedules, trends
 from server.services.access import visible_patients
-from server.services.pages import page_of
+from server.services.pagination import paginate
 
 PROFILE_FIELDS = (
     "external_id",
@@ -71,7 +71,6 @@ def _flush_or_conflict():
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise Conflict(
             "A patient with this external id already exists in your organization.",
             {"json": {"external_id": ["Already in use."]}},
@@ -95,7 +94,6 @@ def create_patient(principal, data):
     db.session.add(patient)
     _flush_or_conflict()
     audit.record(principal, "patient.create", patient_id=patient.id)
-    db.session.commit()
     return patient
 
 
@@ -104,7 +102,6 @@ def update_patient(principal, patient, data):
     _apply(principal, patient, data)
     _flush_or_conflict()
     events.patient_changed.send(patient, changed=set(data))
-    db.session.commit()
     return patient
 
 
@@ -114,7 +111,6 @@ def update_preferences(principal, data):
     _apply_preferences(patient, data)
     db.session.flush()
     events.patient_changed.send(patient, changed=set(data))
-    db.session.commit()
     return patient
 
 
@@ -140,7 +136,6 @@ def list_patients(principal, page, per_page, q=None, flag=None):
                 func.lower(Patient.display_name).contains(needle, autoescape=True),
             )
         )
-    result = page_of(query, page, per_page, Patient.id)
+    result = paginate(query, page, per_page, Patient.id)
     audit.record_many(principal, "patient.list", [patient.id for patient in result["items"]])
-    db.session.commit()
     return result

@@ -1,15 +1,15 @@
 """Follow-up schedules: a treatment's protocol on the patient's calendar, completed by check-ins."""
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, literal, select, update
 
 from server.clinical.protocols import get_protocol
 from server.clinical.reminders import day_start
 from server.clock import utcnow
+from server.config import setting
 from server.extensions import db
 from server.models import Assessment, CheckIn, FollowUp, Patient, Treatment
-from server.services import events, notifications
+from server.services import notifications
 
 PENDING = ("scheduled", "open")
 # A check-in answered inside the window completes the assessment, even when it syncs late.
@@ -322,7 +322,7 @@ def assessments_of(patient_id, status=None, now=None):
 def is_overdue():
     """A condition on Patient: an assessment past its target day, or missed recently."""
     now = utcnow()
-    since = now - timedelta(days=current_app.config["OVERDUE_FLAG_DAYS"])
+    since = now - timedelta(days=setting("OVERDUE_FLAG_DAYS"))
     return exists().where(
         Assessment.patient_id == Patient.id,
         Assessment.status.in_(COMPLETABLE),
@@ -330,24 +330,24 @@ def is_overdue():
     )
 
 
-@events.treatment_saved.connect
-def _on_treatment_saved(treatment, created, changed):
+def on_treatment_saved(treatment, created, changed):
+    """A new treatment, or one with a new date or protocol, gets its follow-ups placed."""
     if created or changed & {"performed_on", "protocol"}:
         sync_treatment(treatment, db.session.get(Patient, treatment.patient_id), utcnow())
 
 
-@events.checkins_stored.connect
-def _on_checkins_stored(patient, checkins):
+def on_checkins_stored(patient, checkins):
+    """New check-ins complete the assessments they answer."""
     complete_with(patient, checkins, utcnow())
 
 
-@events.checkin_voided.connect
-def _on_checkin_voided(patient, checkin):
+def on_checkin_voided(patient, checkin):
+    """A voided check-in reopens what it completed."""
     reopen_for(patient, checkin, utcnow())
 
 
-@events.patient_changed.connect
-def _on_patient_changed(patient, changed):
+def on_patient_changed(patient, changed):
+    """Withdrawal cancels follow-up; a new zone, status or reminder time re-places it."""
     now = utcnow()
     if "status" in changed and patient.status != "active":
         cancel_pending(patient, now)

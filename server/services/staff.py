@@ -21,7 +21,6 @@ def create_user(organization, email, password, role, name=""):
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise Conflict(
             "A user with this email already exists.", {"json": {"email": ["Already in use."]}}
         ) from exc

@@ -1,9 +1,7 @@
 """Recording treatments and placing check-ins relative to them."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
+from server.clinical.reminders import local_date
 from server.errors import Invalid, NotFound
 from server.extensions import db
 from server.models import Treatment
@@ -38,7 +36,6 @@ def create_treatment(principal, patient, data):
     db.session.add(treatment)
     db.session.flush()
     events.treatment_saved.send(treatment, created=True, changed=changed)
-    db.session.commit()
     return treatment
 
 
@@ -61,13 +58,7 @@ def update_treatment(treatment, data):
     changed = _apply(treatment, data)
     db.session.flush()
     events.treatment_saved.send(treatment, created=False, changed=changed)
-    db.session.commit()
     return treatment
-
-
-def local_date(instant: datetime, timezone: str):
-    """The calendar date of an instant in the patient's time zone."""
-    return instant.astimezone(ZoneInfo(timezone)).date()
 
 
 def context_for(completed_at, timezone, treatments):

@@ -13,13 +13,13 @@ from server.clock import utcnow
 from server.extensions import db
 from server.models import CheckIn, Patient, Treatment, Trend, TrendState
 from server.services.bulk import id_in, on_postgresql
-from server.services.records import insert_ignoring_duplicates
+from server.services.exactly_once import insert_ignoring_duplicates
 
 # Patients recomputed per transaction: one load of their data and one bulk write each.
 CHUNK_SIZE = 1000
 SUBSCORES = sorted({m.subscore for m in MEASURES if m.subscore})
-# The trends table's computed columns in the order _rows fills them, with the PostgreSQL
-# type each travels as in a binary COPY.
+# The trends table's computed columns, each with the PostgreSQL type it travels as in a
+# binary COPY; _rows fills them by name.
 COLUMNS = {
     "patient_id": "int4",
     "treatment_id": "int4",
@@ -51,7 +51,7 @@ def _timepoints(timepoints):
 
 
 def _rows(patient_id, treatment_trends):
-    """The trends table rows of one patient's computed trends, as tuples in COLUMNS order."""
+    """The trends table rows of one patient's computed trends, as {column: value}."""
     last = treatment_trends[-1].treatment.id if treatment_trends else None
     rows = []
     for treatment_trend in treatment_trends:
@@ -59,28 +59,28 @@ def _rows(patient_id, treatment_trends):
         for trend in treatment_trend.measures:
             baseline, latest, measure = trend.baseline, trend.latest, trend.measure
             rows.append(
-                (
-                    patient_id,
-                    treatment_id,
-                    treatment_id == last,
-                    measure.instrument,
-                    measure.score_name,
-                    baseline.value if baseline else None,
-                    baseline.at if baseline else None,
-                    latest.value if latest else None,
-                    latest.at if latest else None,
-                    latest.days if latest else None,
-                    trend.change,
-                    trend.pct_change,
-                    trend.status,
-                    trend.rci,
-                    trend.reliable_change,
-                    trend.immpact_band,
-                    trend.slope_per_30d,
-                    trend.slope_se,
-                    trend.n_points,
-                    _timepoints(trend.timepoints),
-                )
+                {
+                    "patient_id": patient_id,
+                    "treatment_id": treatment_id,
+                    "current": treatment_id == last,
+                    "instrument": measure.instrument,
+                    "score_name": measure.score_name,
+                    "baseline_value": baseline.value if baseline else None,
+                    "baseline_at": baseline.at if baseline else None,
+                    "latest_value": latest.value if latest else None,
+                    "latest_at": latest.at if latest else None,
+                    "latest_days": latest.days if latest else None,
+                    "change": trend.change,
+                    "pct_change": trend.pct_change,
+                    "status": trend.status,
+                    "rci": trend.rci,
+                    "reliable_change": trend.reliable_change,
+                    "immpact_band": trend.immpact_band,
+                    "slope_per_30d": trend.slope_per_30d,
+                    "slope_se": trend.slope_se,
+                    "n_points": trend.n_points,
+                    "timepoints": _timepoints(trend.timepoints),
+                }
             )
     return rows
 
@@ -165,12 +165,9 @@ def _write(patient_ids, rows, now):
         with cursor.copy(f"COPY trends ({names}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types([*COLUMNS.values(), "timestamptz"])
             for row in rows:
-                copy.write_row((*row, now))
+                copy.write_row([*(row[name] for name in COLUMNS), now])
     else:
-        db.session.execute(
-            Trend.__table__.insert(),
-            [{**dict(zip(COLUMNS, row)), "computed_at": now} for row in rows],
-        )
+        db.session.execute(Trend.__table__.insert(), [{**row, "computed_at": now} for row in rows])
 
 
 def _mark_computed(locked, patient_ids, seqs, digests, now):
@@ -264,15 +261,18 @@ def _recompute_chunk(patient_ids, now):
     _mark_computed(locked, patient_ids, seqs, digests, now)
 
 
-def _chunks(ids):
+def recompute_in_chunks(patient_ids, now=None):
+    """Recompute these patients' trends in the open transaction, yielding after each chunk.
+
+    A job commits at each yield; a view just runs it to the end inside its unit of work.
+    """
+    ids = sorted(set(patient_ids))
     for start in range(0, len(ids), CHUNK_SIZE):
-        yield ids[start : start + CHUNK_SIZE]
+        chunk = ids[start : start + CHUNK_SIZE]
+        _recompute_chunk(chunk, now or utcnow())
+        yield chunk
 
 
 def recompute(patient_ids, now=None):
-    """Recompute these patients' trends, committing after each chunk; returns how many."""
-    ids = sorted(set(patient_ids))
-    for chunk in _chunks(ids):
-        _recompute_chunk(chunk, now or utcnow())
-        db.session.commit()
-    return len(ids)
+    """Recompute these patients' trends in the open transaction; returns how many."""
+    return sum(len(chunk) for chunk in recompute_in_chunks(patient_ids, now))

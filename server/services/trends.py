@@ -5,9 +5,8 @@ from server.clinical.protocols import in_time_order
 from server.clinical.trends import patient_trends
 from server.extensions import db
 from server.models import Patient, Trend, TrendState
-from server.services import events
 from server.services.bulk import dialect_insert
-from server.services.trend_store import load, recompute
+from server.services.trend_store import load, recompute, recompute_in_chunks
 
 # The summary values a measure shows as computed (and the trends table stores).
 SUMMARY_FIELDS = (
@@ -50,26 +49,34 @@ def stale_patient_ids(patients=None):
     return db.session.scalars(query.where(is_stale())).all()
 
 
-@events.treatment_saved.connect
-def _on_treatment_saved(treatment, created, changed):
+def on_treatment_saved(treatment, created, changed):
+    """Any change to a treatment moves the patient's trends."""
     mark_stale(treatment.patient_id)
 
 
-@events.patient_changed.connect
-def _on_patient_changed(patient, changed):
-    # Check-ins fall on local days: a new time zone can move them across a window edge.
+def on_patient_changed(patient, changed):
+    """A new time zone can move check-ins, which fall on local days, across a window edge."""
     if "timezone" in changed:
         mark_stale(patient.id)
 
 
+def _recompute_committing(patient_ids, now=None):
+    """Recompute in chunks, each committed on its own, as jobs do; returns how many."""
+    count = 0
+    for chunk in recompute_in_chunks(patient_ids, now):
+        db.session.commit()
+        count += len(chunk)
+    return count
+
+
 def recompute_all():
     """Recompute every patient's trends."""
-    return recompute(db.session.scalars(select(Patient.id)).all())
+    return _recompute_committing(db.session.scalars(select(Patient.id)).all())
 
 
 def recompute_stale(now):
     """The recompute-trends job: every patient whose trends went stale since the last run."""
-    return {"recomputed": recompute(stale_patient_ids(), now)}
+    return {"recomputed": _recompute_committing(stale_patient_ids(), now)}
 
 
 def refresh_stale_among(patients):
@@ -119,7 +126,6 @@ def trends_of(patient):
     state = _fresh_state(patient)
     data, _ = load([patient.id])
     timezone, treatments, readings = data[patient.id]
-    db.session.commit()
     return {
         "patient_id": patient.id,
         "computed_at": state.computed_at,

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 
 
-def page_of(query, page, per_page, *order_by):
+def paginate(query, page, per_page, *order_by):
     """{items, page, per_page, total} for page `page` of the ordered query."""
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     items = db.session.scalars(

@@ -1,4 +1,4 @@
-"""Storing what the app sends exactly once: shared by check-ins and adverse events."""
+"""Storing what the app sends exactly once, in patient change-sequence order."""
 from functools import cache
 
 from sqlalchemy import bindparam, update

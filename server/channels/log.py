@@ -5,6 +5,6 @@ import logging
 logger = logging.getLogger("backtrack.reminders")
 
 
-def send(message, config):
+def send(message):
     """Write the reminder as one JSON log line."""
     logger.info(json.dumps({"event": "reminder", "key": message.key, "link": message.link}))

@@ -5,7 +5,8 @@ import json
 import urllib.error
 import urllib.request
 
-from server.delivery.errors import DeliveryError
+from server.channels.errors import DeliveryError
+from server.config import setting
 
 SIGNATURE_HEADER = "X-Backtrack-Signature"
 
@@ -15,9 +16,9 @@ def sign(secret, body):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def send(message, config):
+def send(message):
     """POST the reminder to PUSH_GATEWAY_URL; any non-2xx answer or timeout is a failure."""
-    if not message.push_token or not config["PUSH_GATEWAY_URL"]:
+    if not message.push_token or not setting("PUSH_GATEWAY_URL"):
         raise DeliveryError("no push token or no push gateway configured")
     body = json.dumps(
         {
@@ -28,17 +29,17 @@ def send(message, config):
         }
     ).encode()
     request = urllib.request.Request(
-        config["PUSH_GATEWAY_URL"],
+        setting("PUSH_GATEWAY_URL"),
         data=body,
         method="POST",
         headers={
             "Content-Type": "application/json",
             "Idempotency-Key": message.key,
-            SIGNATURE_HEADER: sign(config["PUSH_GATEWAY_SECRET"], body),
+            SIGNATURE_HEADER: sign(setting("PUSH_GATEWAY_SECRET"), body),
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=config["WEBHOOK_TIMEOUT_SECONDS"]) as answer:
+        with urllib.request.urlopen(request, timeout=setting("WEBHOOK_TIMEOUT_SECONDS")) as answer:
             answer.read()
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"webhook: the gateway answered {exc.code}") from exc

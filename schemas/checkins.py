@@ -1,64 +1,11 @@
-"""Treatments, check-ins and adverse events as the app and staff exchange them."""
-from datetime import datetime, timezone
-
+"""Check-ins as the app submits and pulls them, and as staff read them."""
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import AwareDateTime, PageArgs, Text, page_of
+from schemas.common import WITHIN_CALENDAR, AwareDateTime, PageArgs, Text, page_schema
 from server.clinical.instruments import INSTRUMENTS
-from server.clinical.protocols import PROTOCOLS
-from server.vocabulary import ADVERSE_EVENT_SEVERITIES, CELL_SOURCES, TREATMENT_KINDS
 
-# Far enough from the calendar's ends that every time zone can convert the instant.
-WITHIN_CALENDAR = validate.Range(
-    min=datetime(1900, 1, 1, tzinfo=timezone.utc),
-    max=datetime(9000, 1, 1, tzinfo=timezone.utc),
-    error="Must be between the years 1900 and 9000.",
-)
 PLAIN_TEXT = Text()
-SPINE_LEVEL = r"^(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5])(-(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]))?$"
-
-
-class TreatmentDetailsSchema(ma.Schema):
-    """What was done: cell source, spinal levels, free notes."""
-
-    cell_source = fields.String(allow_none=True, validate=validate.OneOf(CELL_SOURCES))
-    target_levels = fields.List(
-        fields.String(validate=validate.Regexp(SPINE_LEVEL, error="Not a spinal level such as L4-L5.")),
-        validate=validate.Length(max=10),
-    )
-    notes = Text(allow_none=True, validate=validate.Length(max=2000))
-
-
-class TreatmentUpdateSchema(ma.Schema):
-    """Fields of a treatment staff may set."""
-
-    kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
-    performed_on = fields.Date()
-    details = fields.Nested(TreatmentDetailsSchema)
-    protocol = fields.String(allow_none=True, validate=validate.OneOf(sorted(PROTOCOLS)))
-
-
-class TreatmentCreateSchema(TreatmentUpdateSchema):
-    """A new treatment: kind and date are required."""
-
-    kind = fields.String(required=True, validate=validate.OneOf(TREATMENT_KINDS))
-    performed_on = fields.Date(required=True)
-
-
-class TreatmentSchema(ma.Schema):
-    """A treatment as staff see it."""
-
-    id = fields.Integer()
-    patient_id = fields.Integer()
-    kind = fields.String()
-    performed_on = fields.Date()
-    details = fields.Function(
-        lambda t: {"cell_source": t.cell_source, "target_levels": t.target_levels, "notes": t.notes}
-    )
-    protocol = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
 
 
 class CheckInSubmitSchema(ma.Schema):
@@ -161,25 +108,4 @@ class StaffCheckInArgs(PageArgs):
     include_voided = fields.Boolean(load_default=False)
 
 
-CheckInPageSchema = page_of(CheckInSchema, "CheckInPage")
-
-
-class AdverseEventSubmitSchema(ma.Schema):
-    """An adverse event as the app submits it."""
-
-    id = fields.UUID(required=True)
-    onset_on = fields.Date(required=True)
-    description = Text(required=True, validate=validate.Length(min=1, max=2000))
-    severity = fields.String(required=True, validate=validate.OneOf(ADVERSE_EVENT_SEVERITIES))
-    treatment_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
-
-
-class AdverseEventSchema(ma.Schema):
-    """A stored adverse event."""
-
-    id = fields.UUID()
-    onset_on = fields.Date()
-    description = fields.String()
-    severity = fields.String()
-    treatment_id = fields.Integer(allow_none=True)
-    received_at = fields.AwareDateTime()
+CheckInPageSchema = page_schema(CheckInSchema, "CheckInPage")

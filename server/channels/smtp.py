@@ -3,12 +3,13 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from server.delivery.errors import DeliveryError
+from server.channels.errors import DeliveryError
+from server.config import setting
 
 
-def _email(message, config):
+def _email(message):
     email = EmailMessage()
-    email["From"] = config["SMTP_FROM"]
+    email["From"] = setting("SMTP_FROM")
     email["To"] = message.email
     email["Subject"] = message.subject
     email["X-Backtrack-Reminder"] = message.key
@@ -16,18 +17,18 @@ def _email(message, config):
     return email
 
 
-def send(message, config):
+def send(message):
     """Send the reminder to the patient's email address."""
     if not message.email:
         raise DeliveryError("the patient has no email address")
     try:
         with smtplib.SMTP(
-            config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT_SECONDS"]
+            setting("SMTP_HOST"), setting("SMTP_PORT"), timeout=setting("SMTP_TIMEOUT_SECONDS")
         ) as server:
-            if config["SMTP_STARTTLS"]:
-                server.starttls(context=ssl.create_default_context(cafile=config["SMTP_CA_FILE"]))
-            if config["SMTP_USERNAME"]:
-                server.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-            server.send_message(_email(message, config))
+            if setting("SMTP_STARTTLS"):
+                server.starttls(context=ssl.create_default_context(cafile=setting("SMTP_CA_FILE")))
+            if setting("SMTP_USERNAME"):
+                server.login(setting("SMTP_USERNAME"), setting("SMTP_PASSWORD") or "")
+            server.send_message(_email(message))
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"smtp: {exc}") from exc

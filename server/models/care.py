@@ -1,4 +1,4 @@
-"""What is recorded about a patient: treatments, check-ins and adverse events."""
+"""A patient's care as recorded: treatments, check-ins and adverse events."""
 import uuid
 from datetime import date
 

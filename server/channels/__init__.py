@@ -4,8 +4,9 @@ A message holds no clinical data: only that a check-in is due and a link into th
 """
 from dataclasses import dataclass
 
-from server.delivery import log, smtp, webhook
-from server.delivery.errors import DeliveryError
+from server.channels import log, smtp, webhook
+from server.channels.errors import DeliveryError
+from server.config import setting
 
 SUBJECT = "Backtrack: a check-in is due"
 BODY = "You have a follow-up check-in due. Open the Backtrack app to answer it: {link}"
@@ -23,9 +24,9 @@ class Message:
     push_token: str | None = None
 
 
-def reminder_message(notification_id, email, push_token, config):
+def reminder_message(notification_id, email, push_token):
     """The reminder for one outbox row: a due check-in and the app link, nothing clinical."""
-    link = config["APP_LINK_BASE"].rstrip("/") + "/checkins"
+    link = setting("APP_LINK_BASE").rstrip("/") + "/checkins"
     return Message(
         key=f"backtrack-reminder-{notification_id}",
         subject=SUBJECT,

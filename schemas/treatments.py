@@ -1,0 +1,51 @@
+"""Treatments as staff record and read them."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from schemas.common import Text
+from server.clinical.protocols import PROTOCOLS
+from server.vocabulary import CELL_SOURCES, TREATMENT_KINDS
+
+SPINE_LEVEL = r"^(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5])(-(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]))?$"
+
+
+class TreatmentDetailsSchema(ma.Schema):
+    """What was done: cell source, spinal levels, free notes."""
+
+    cell_source = fields.String(allow_none=True, validate=validate.OneOf(CELL_SOURCES))
+    target_levels = fields.List(
+        fields.String(validate=validate.Regexp(SPINE_LEVEL, error="Not a spinal level such as L4-L5.")),
+        validate=validate.Length(max=10),
+    )
+    notes = Text(allow_none=True, validate=validate.Length(max=2000))
+
+
+class TreatmentUpdateSchema(ma.Schema):
+    """Fields of a treatment staff may set."""
+
+    kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
+    performed_on = fields.Date()
+    details = fields.Nested(TreatmentDetailsSchema)
+    protocol = fields.String(allow_none=True, validate=validate.OneOf(sorted(PROTOCOLS)))
+
+
+class TreatmentCreateSchema(TreatmentUpdateSchema):
+    """A new treatment: kind and date are required."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(TREATMENT_KINDS))
+    performed_on = fields.Date(required=True)
+
+
+class TreatmentSchema(ma.Schema):
+    """A treatment as staff see it."""
+
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    kind = fields.String()
+    performed_on = fields.Date()
+    details = fields.Function(
+        lambda t: {"cell_source": t.cell_source, "target_levels": t.target_levels, "notes": t.notes}
+    )
+    protocol = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()

@@ -1,0 +1,52 @@
+"""One unit of work per request: committed once after the view succeeds, rolled back on error.
+
+Views and services only add to the session; this module, the HTTP layer's, ends it.
+Jobs and CLI commands own their transactions and commit explicitly.
+"""
+import logging
+
+from flask import current_app, request
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from server.errors import error_payload
+from server.extensions import db
+from server.services import audit
+
+log = logging.getLogger(__name__)
+
+
+def abandon(kept_audit=()):
+    """Roll the request's work back, then store the audit events it keeps in their own transaction."""
+    db.session.rollback()
+    if kept_audit:
+        audit.insert_events(kept_audit)
+        db.session.commit()
+
+
+def _error_response(status, message):
+    response = current_app.json.response(error_payload(status, message))
+    response.status_code = status
+    return response
+
+
+def finish(response):
+    """Commit the request's work before a success is sent; an error response stores nothing."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        log.warning("commit conflict on %s %s: %s", request.method, request.path, exc.orig)
+        return _error_response(409, "The request conflicts with existing data.")
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("commit failed on %s %s", request.method, request.path)
+        return _error_response(500, "The request could not be stored. Try again.")
+    return response
+
+
+def register(app):
+    """End every request's unit of work."""
+    app.after_request(finish)
