@@ -4,12 +4,16 @@ Both run under gunicorn with the same workers and are loaded by wrk with the
 same concurrency, alternating rounds; then a batch of 500 check-ins is timed.
 A third server, the bare insert plus a token lookup and an audit row in plain SQL
 ("floor"), shows how much of the gap is database work and how much Python.
+With --against PATH (another checkout, e.g. a git worktree of an older commit) the API
+is also served from PATH ("api@<commit>") in the same rounds, and new/old is printed.
 Usage: .venv/bin/python bench/bench_checkins.py [--seconds 10] [--connections 8]
-       [--rounds 2] [--backends sqlite,postgresql]   (needs wrk: apt-get install wrk)
+       [--threads 1] [--rounds 2] [--backends sqlite,postgresql] [--against PATH]
+       (needs wrk: apt-get install wrk)
 """
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +24,9 @@ from datetime import date
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.bare_app import create_table  # noqa: E402
-from bench.common import gunicorn, median, migrate, postgres_url, sqlite_url, wrk  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT, gunicorn, median, migrate, postgres_url, sqlite_url, wrk,
+)
 
 PATIENTS = 50
 ODI_ANSWERS = {
@@ -118,33 +124,53 @@ def time_batch(base, token, size=500, repeats=5):
     return median(timings), statuses
 
 
+def checkout_label(path):
+    """The short commit hash of a checkout, or its folder name outside git."""
+    result = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True)
+    return result.stdout.strip() or os.path.basename(path)
+
+
 def run_backend(name, url, args):
-    """Measure one backend; returns a dict of figures."""
+    """Measure one backend; returns a dict of figures per server label."""
     migrate(url)
     create_table(url)
     tokens = seed(url)
-    servers = {
-        "api": ("wsgi:app", {}),
-        "bare": ("bench.bare_app:app", {}),
-        "floor": ("bench.bare_app:app", {"BARE_WITH_AUTH_AUDIT": "1"}),
-    }
+    servers = {"api": ("wsgi:app", {}, ROOT)}
+    if args.against:
+        servers[f"api@{checkout_label(args.against)}"] = ("wsgi:app", {}, args.against)
+    servers["bare"] = ("bench.bare_app:app", {}, ROOT)
+    servers["floor"] = ("bench.bare_app:app", {"BARE_WITH_AUTH_AUDIT": "1"}, ROOT)
     runs = {label: [] for label in servers}
     for _ in range(args.rounds):
-        for label, (app_path, env) in servers.items():
+        for label, (app_path, env, root) in servers.items():
             script = lua_script(tokens)  # a fresh id prefix: every request stores a new row
-            with gunicorn(app_path, url, threads=args.threads, env=env) as base:
+            with gunicorn(app_path, url, threads=args.threads, env=env, root=root) as base:
                 runs[label].append(wrk(base, script, args.seconds, args.connections))
             os.unlink(script)
-    with gunicorn("wsgi:app", url, threads=args.threads) as base:
-        batch_seconds, statuses = time_batch(base, tokens[0])
-    figures = {"backend": name, "batch_500_s": batch_seconds, "batch_statuses": sorted(statuses)}
+    figures = {}
     for label, server_runs in runs.items():
-        for key in ("rps", "p50", "p99"):
-            figures[f"{label}_{key}"] = median([run[key] for run in server_runs])
-        figures[f"{label}_errors"] = sum(run["errors"] for run in server_runs)
-    figures["ratio"] = figures["api_rps"] / figures["bare_rps"]
-    figures["floor_ratio"] = figures["floor_rps"] / figures["bare_rps"]
+        figures[label] = {key: median([run[key] for run in server_runs])
+                          for key in ("rps", "p50", "p99")}
+        figures[label]["errors"] = sum(run["errors"] for run in server_runs)
+    for label, (app_path, _, root) in servers.items():
+        if label.startswith("api"):
+            with gunicorn(app_path, url, threads=args.threads, root=root) as base:
+                figures[label]["batch_500_s"], statuses = time_batch(base, tokens[0])
+            figures[label]["batch_statuses"] = sorted(statuses)
     return figures
+
+
+def row(name, api, f):
+    """One table line for the API server labelled api."""
+    a, bare, floor = f[api], f["bare"], f["floor"]
+    return (
+        f"{name} | {a['rps']:.0f} | {bare['rps']:.0f} | {a['rps'] / bare['rps']:.2f} | "
+        f"{floor['rps']:.0f} | {floor['rps'] / bare['rps']:.2f} | "
+        f"{a['p50']:.2f}ms | {a['p99']:.2f}ms | {bare['p50']:.2f}ms | "
+        f"{bare['p99']:.2f}ms | {a['errors']}/{bare['errors']}/{floor['errors']} | "
+        f"{a['batch_500_s']:.3f} ({','.join(a['batch_statuses'])})"
+    )
 
 
 def main():
@@ -154,7 +180,10 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--against", metavar="PATH", help="another checkout to compare with")
     args = parser.parse_args()
+    if args.against:
+        args.against = os.path.abspath(args.against)
     urls = {
         "sqlite": lambda: sqlite_url("bench_checkins"),
         "postgresql": lambda: postgres_url("bench_checkins"),
@@ -166,13 +195,11 @@ def main():
     print(" | ".join(header))
     for name in args.backends.split(","):
         f = run_backend(name, urls[name](), args)
-        print(
-            f"{f['backend']} | {f['api_rps']:.0f} | {f['bare_rps']:.0f} | {f['ratio']:.2f} | "
-            f"{f['floor_rps']:.0f} | {f['floor_ratio']:.2f} | "
-            f"{f['api_p50']:.2f}ms | {f['api_p99']:.2f}ms | {f['bare_p50']:.2f}ms | "
-            f"{f['bare_p99']:.2f}ms | {f['api_errors']}/{f['bare_errors']}/{f['floor_errors']} | "
-            f"{f['batch_500_s']:.3f} ({','.join(f['batch_statuses'])})"
-        )
+        print(row(name, "api", f))
+        for old in [label for label in f if label.startswith("api@")]:
+            print(row(f"{name} {old}", old, f))
+            print(f"{name} api/{old} | rps {f['api']['rps'] / f[old]['rps']:.2f} | "
+                  f"p99 {f['api']['p99'] / f[old]['p99']:.2f}")
 
 
 if __name__ == "__main__":

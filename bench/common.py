@@ -56,9 +56,9 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(app_path, url, workers=2, threads=1, env=None):
-    """Serve app_path under gunicorn on a free local port, with extra environment variables
-    if given; yields the base URL."""
+def gunicorn(app_path, url, workers=2, threads=1, env=None, root=ROOT):
+    """Serve app_path from the checkout root under gunicorn on a free local port, with extra
+    environment variables if given; yields the base URL."""
     port = free_port()
     command = [
         os.path.join(VENV_BIN, "gunicorn"),
@@ -68,14 +68,15 @@ def gunicorn(app_path, url, workers=2, threads=1, env=None):
         "--log-level", "warning",
         app_path,
     ]
-    env = {**os.environ, **(env or {}), "DATABASE_URL": url, "PYTHONPATH": ROOT}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    env = {**os.environ, **(env or {}), "DATABASE_URL": url, "PYTHONPATH": root}
+    process = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:  # not when it died on start-up: that error is the one to see
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
