@@ -69,7 +69,9 @@ def seed(url):
         clinician = make_staff(organization)
         principal = Principal.of_user(clinician)
         for n in range(PATIENTS):
-            patient = patients.create_patient(principal, {"external_id": f"BENCH-{n:03d}"})
+            patient = patients.create_patient(
+                principal, {"external_id": f"BENCH-{n:03d}", "display_name": f"Bench {n}"}
+            )
             treatments.create_treatment(
                 principal,
                 patient,

@@ -34,8 +34,8 @@ def create_app(config=None):
     app.json = OrjsonProvider(app)
     app.config.update(settings.from_environment(app.instance_path))
     app.config.update(config or {})
-    settings.validate(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    settings.validate(app.config, app.instance_path)
     app.url_map.converters["id"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
@@ -60,13 +60,15 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    """Mount the API resources and the plain endpoints."""
+    """Mount the API resources, the plain endpoints and the clinician pages."""
+    from server import web
     from server.api import API_BLUEPRINTS, PLAIN_BLUEPRINTS
 
     for blueprint in API_BLUEPRINTS:
         extensions.api.register_blueprint(blueprint)
     for blueprint in PLAIN_BLUEPRINTS:
         app.register_blueprint(blueprint)
+    web.register(app)
 
 
 def register_receivers():

@@ -51,6 +51,13 @@ def from_environment(instance_path):
             "json_deserializer": loads_column,
         },
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # The clinician pages' cookie carries a staff token; CSRF is checked on their forms only.
+        "SESSION_COOKIE_NAME": "backtrack_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env != "development",
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
         "STAFF_TOKEN_IDLE": timedelta(minutes=_int("STAFF_TOKEN_IDLE_MINUTES", 30)),
         "STAFF_TOKEN_ABSOLUTE": timedelta(hours=_int("STAFF_TOKEN_ABSOLUTE_HOURS", 12)),
         "DEVICE_TOKEN_LIFETIME": timedelta(days=_int("DEVICE_TOKEN_DAYS", 180)),
@@ -108,12 +115,29 @@ def setting(name):
     return current_app.config[name]
 
 
-def validate(config):
+def _development_secret(instance_path):
+    """A secret kept in instance/, so every worker process signs session cookies alike."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        draft = f"{path}.{os.getpid()}"
+        with open(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(os.urandom(32).hex())
+        try:
+            os.link(draft, path)  # atomic: of workers starting together, one secret wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    with open(path, encoding="ascii") as file:
+        return file.read().strip()
+
+
+def validate(config, instance_path):
     """Stop start-up on settings that would be unsafe or meaningless."""
     if not config.get("SECRET_KEY"):
         if config["ENV_NAME"] == "production":
             raise ConfigError("SECRET_KEY must be set in production")
-        config["SECRET_KEY"] = os.urandom(32).hex()
+        config["SECRET_KEY"] = _development_secret(instance_path)
     if config["ENV_NAME"] == "production" and config["SQLALCHEMY_DATABASE_URI"].startswith(
         "sqlite"
     ):

@@ -73,8 +73,15 @@ def error_payload(status, message, errors=None):
     return body
 
 
-def _headers_for(status):
-    return {"WWW-Authenticate": 'Bearer realm="backtrack"'} if status == 401 else {}
+def respond(status, message, errors=None, headers=None):
+    """An error response: the page of a path prefix that registered an error page, else JSON."""
+    headers = dict(headers or {})
+    for prefix, render_page in current_app.extensions["error_pages"].items():
+        if request.path.startswith(prefix):
+            return render_page(status, message), status, headers
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="backtrack"'
+    return error_payload(status, message, errors), status, headers
 
 
 class BacktrackApi(Api):
@@ -88,27 +95,22 @@ class BacktrackApi(Api):
             VALIDATION_MESSAGES.get(error.code) if errors else error.description
         )
         headers = dict(data.get("headers") or {})
-        headers.update(_headers_for(error.code))
         if hasattr(error, "get_headers"):
             for name, value in error.get_headers():
                 if name.lower() not in ("content-type",):
                     headers.setdefault(name, value)
-        return error_payload(error.code, message, errors), error.code, headers
+        return respond(error.code, message, errors, headers)
 
 
 def handle_domain_error(error):
     """Map a service's domain error to its status and the error shape."""
-    return (
-        error_payload(error.status, error.message, error.errors),
-        error.status,
-        _headers_for(error.status),
-    )
+    return respond(error.status, error.message, error.errors)
 
 
 def handle_integrity_error(error):
     """A unique or foreign-key violation that a service did not foresee."""
     log.warning("integrity error on %s %s: %s", request.method, request.path, error.orig)
-    return error_payload(409, "The request conflicts with existing data."), 409
+    return respond(409, "The request conflicts with existing data.")
 
 
 def handle_unexpected(error):
@@ -116,11 +118,13 @@ def handle_unexpected(error):
     if isinstance(error, HTTPException):
         return current_app.extensions["backtrack_api"].handle_http_exception(error)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return error_payload(500, InternalServerError.description), 500
+    return respond(500, InternalServerError.description)
 
 
 def require_json_body():
-    """Refuse a request body that is not JSON before any view reads it."""
+    """Refuse an API request body that is not JSON before any view reads it."""
+    if not request.path.startswith("/api/"):
+        return
     if request.method in ("POST", "PUT", "PATCH") and (
         request.content_length or request.headers.get("Transfer-Encoding")
     ):
@@ -160,6 +164,7 @@ def register_error_handlers(app, api, abandon_work):
         return handle
 
     app.extensions["backtrack_api"] = api
+    app.extensions["error_pages"] = {}
     app.register_error_handler(
         DomainError, abandoning(handle_domain_error, kept=lambda error: error.audit)
     )

@@ -8,7 +8,7 @@ import logging
 from flask import current_app, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from server.errors import error_payload
+from server.errors import respond
 from server.extensions import db
 from server.services import audit
 
@@ -24,9 +24,7 @@ def abandon(kept_audit=()):
 
 
 def _error_response(status, message):
-    response = current_app.json.response(error_payload(status, message))
-    response.status_code = status
-    return response
+    return current_app.make_response(respond(status, message))
 
 
 def finish(response):

@@ -38,5 +38,16 @@ ADVERSE_EVENT_SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
 # A severe or life-threatening adverse event flags the patient for staff.
 FLAGGING_SEVERITIES = ("severe", "life_threatening")
 
+# Words for the keys above that are not just the key with spaces (cell_therapy: Cell therapy).
+DISPLAY_NAMES = {
+    "prp": "PRP",
+    "odi": "ODI",
+    "nrs_pain": "NRS pain",
+    "rmdq": "RMDQ",
+    "pgic": "PGIC",
+    "psfs": "PSFS",
+    "vas_pain": "VAS pain",
+}
+
 # Worklist flags staff can filter patients by.
 PATIENT_FLAGS = ("adverse_event", "worsening", "improving", "overdue")

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from itertools import count
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from server.clinical.instruments import ODI_SECTIONS
 from server.extensions import db
@@ -20,6 +20,17 @@ TEST_SETTINGS = {
     "PASSWORD_HASH_MEMORY_KIB": 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
 }
+
+def empty_tables():
+    """Delete every row of every table, leaving the migrated schema."""
+    tables = [table.name for table in db.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
 
 _serial = count(1)
 PASSWORD = "correct horse battery"

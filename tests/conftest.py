@@ -11,7 +11,7 @@ from server.extensions import db, limiter
 
 # Builders assert too: have pytest explain their failures as it does the tests'.
 pytest.register_assert_rewrite("tests.builders")
-from tests.builders import TEST_SETTINGS, World  # noqa: E402
+from tests.builders import TEST_SETTINGS, World, empty_tables  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BACKTRACK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -45,16 +45,6 @@ def database_url(request, tmp_path_factory):
     return url
 
 
-def _empty_tables():
-    tables = [table.name for table in db.metadata.sorted_tables]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in reversed(tables):
-            db.session.execute(text(f"DELETE FROM {name}"))
-    db.session.commit()
-
-
 @pytest.fixture(scope="session")
 def _shared_app(database_url):
     """One app per backend for the session: building an app per test costs more than most tests."""
@@ -75,7 +65,7 @@ def app(_shared_app):
     _shared_app.config.update(settings)
     with _shared_app.app_context():
         db.session.remove()
-        _empty_tables()
+        empty_tables()
 
 
 @pytest.fixture

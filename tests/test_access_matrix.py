@@ -25,11 +25,13 @@ from tests.builders import (
 
 @dataclass(frozen=True)
 class Route:
-    """The status each caller gets, a factory for a valid request body, and a query string."""
+    """The status each caller gets, a factory for a valid request body, a query string and
+    path values of the route's own."""
 
     expected: dict
     body: Callable | None = None
     query: str = ""
+    values: dict | None = None
 
 
 def expect(*statuses):
@@ -126,6 +128,21 @@ ROUTES = {
         expect(401, 403, 403, 200, 200, 200, 200), query="?instrument=odi&timepoint=latest"
     ),
     "GET /api/v1/exports/outcomes.csv": Route(expect(401, 403, 403, 200, 200, 200, 200)),
+    "GET /api/v1/worklist": Route(expect(401, 403, 403, 200, 200, 200, 200)),
+    # The clinician pages ignore bearer tokens: every caller here is signed out of them, and
+    # their forms refuse a post without a CSRF token (tests/test_clinic_pages.py signs in).
+    "GET /clinic": Route(expect(200, 200, 200, 200, 200, 200, 200)),
+    "GET /clinic/login": Route(expect(200, 200, 200, 200, 200, 200, 200)),
+    "POST /clinic/login": Route(expect(400, 400, 400, 400, 400, 400, 400)),
+    "POST /clinic/logout": Route(expect(400, 400, 400, 400, 400, 400, 400)),
+    "GET /clinic/patients/<id:patient_id>": Route(expect(302, 302, 302, 302, 302, 302, 302)),
+    "GET /clinic/cohort": Route(expect(302, 302, 302, 302, 302, 302, 302)),
+    "GET /clinic/static/<path:filename>": Route(
+        expect(200, 200, 200, 200, 200, 200, 200), values={"filename": "clinic.css"}
+    ),
+    "GET /clinic/<path:unknown>": Route(
+        expect(404, 404, 404, 404, 404, 404, 404), values={"unknown": "nowhere"}
+    ),
 }
 
 _unique = count(1)
@@ -221,7 +238,7 @@ def test_every_route_answers_every_caller_as_the_table_says(app, client, world):
     for route in (route for route in routes if route in ROUTES):
         entry, headers = ROUTES[route], fresh_headers(app, world)
         method, rule = route.split(" ", 1)
-        path = fill_path(rule, values) + entry.query
+        path = fill_path(rule, {**values, **(entry.values or {})}) + entry.query
         for caller in CALLERS:
             body = entry.body(app, world) if entry.body else None
             response = client.open(path, method=method, json=body, headers=headers[caller])

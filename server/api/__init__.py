@@ -16,6 +16,7 @@ from server.api import (
     staff,
     treatments,
     trends,
+    worklist,
 )
 
 API_BLUEPRINTS = (
@@ -33,5 +34,6 @@ API_BLUEPRINTS = (
     trends.blp,
     cohort.blp,
     exports.blp,
+    worklist.blp,
 )
 PLAIN_BLUEPRINTS = (health.bp, docs.bp)

@@ -1,5 +1,5 @@
 """Staff sign-in and sign-out, and device enrollment."""
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -9,7 +9,7 @@ from schemas.auth import (
     LoginResponseSchema,
     LoginSchema,
 )
-from server.api.guards import current_principal, signed_in
+from server.api.guards import current_principal, limit_failed_sign_ins, signed_in
 from server.extensions import client_ip, limiter
 from server.services import auth, enrollment
 
@@ -20,20 +20,9 @@ def _failed(response):
     return response.status_code in (401, 410)
 
 
-def _login_email():
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"login-email:{str(email).strip().lower()}"
-
-
 @blp.route("/login")
 class Login(MethodView):
-    @limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], deduct_when=_failed)
-    @limiter.limit(
-        lambda: current_app.config["LOGIN_FAILURE_LIMIT"],
-        key_func=_login_email,
-        deduct_when=_failed,
-    )
+    @limit_failed_sign_ins
     @blp.arguments(LoginSchema())
     @blp.response(200, LoginResponseSchema)
     def post(self, data):

@@ -1,10 +1,10 @@
 """Who is calling: the bearer token of the request, and the decorators that require one."""
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 
 from server.errors import Forbidden, Unauthorized
-from server.extensions import client_ip
+from server.extensions import client_ip, limiter
 from server.services import auth
 
 
@@ -38,6 +38,29 @@ def _require(check):
         return wrapper
 
     return decorator
+
+
+def _sign_in_failed(response):
+    return response.status_code == 401
+
+
+def _sign_in_email():
+    body = request.get_json(silent=True) if request.is_json else request.form
+    email = body.get("email") if hasattr(body, "get") else None
+    return f"login-email:{str(email).strip().lower()}"
+
+
+def _sign_in_limit():
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def limit_failed_sign_ins(view):
+    """LOGIN_FAILURE_LIMIT per client address and per email, shared by the API and the pages."""
+    per_email = limiter.shared_limit(
+        _sign_in_limit, scope="sign-in-email", key_func=_sign_in_email, deduct_when=_sign_in_failed
+    )
+    per_address = limiter.shared_limit(_sign_in_limit, scope="sign-in", deduct_when=_sign_in_failed)
+    return per_address(per_email(view))
 
 
 signed_in = _require(lambda principal: True)

@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo
 
 from .instruments import INSTRUMENTS, Instrument
 from .outcomes import (
+    RELIABLE_CHANGE_Z,
     change_status,
     immpact_pain_band,
     is_reliable_change,
     ls_slope,
     pct_change,
     reliable_change_index,
+    s_diff,
 )
 from .protocols import PROTOCOLS, Protocol
 
@@ -143,6 +145,22 @@ def compare(measure: Measure, baseline: float, followup: float) -> dict:
         "reliable_change": is_reliable_change(rci),
         "immpact_band": immpact_pain_band(baseline, followup) if measure.is_pain else None,
     }
+
+
+def change_zones(measure: Measure, baseline: float) -> dict:
+    """Around a baseline: no important change (within the MIC) and measurement error.
+
+    The error zone is baseline ± 1.96 · S_diff (Jacobson & Truax 1991), None without an SEM;
+    the MIC zone is None without a MIC.
+    """
+    instrument = measure.definition
+    zones = {"no_important_change": None, "measurement_error": None}
+    if instrument.mic is not None:
+        zones["no_important_change"] = (baseline - instrument.mic, baseline + instrument.mic)
+    if instrument.sem is not None:
+        half = RELIABLE_CHANGE_Z * s_diff(instrument.sem)
+        zones["measurement_error"] = (baseline - half, baseline + half)
+    return zones
 
 
 def protocol_of(treatment: TreatmentFacts) -> Protocol:

@@ -5,6 +5,7 @@ from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import aliased
 
 from server.clinical.outcomes import response_sd, s_diff, summarize, wilson_interval
+from server.clinical.protocols import in_time_order
 from server.clinical.trends import compare, find_measure
 from server.clock import utcnow
 from server.extensions import db
@@ -19,13 +20,16 @@ GROUP_COLUMNS = {
 }
 SURGERY = "surgery"
 SURGERY_HORIZON = timedelta(days=365)
+# Trajectories drawn on one cohort chart at most, so the browser stays responsive.
+MAX_TRAJECTORIES = 1000
 
 
 def _visible_ids(principal):
     return visible_patients(principal).with_only_columns(Patient.id)
 
 
-def _filtered(query, args):
+def with_filters(query, args):
+    """The query limited to the treatment kind and condition asked for."""
     if args.get("treatment_kind"):
         query = query.where(Treatment.kind == args["treatment_kind"])
     if args.get("condition"):
@@ -39,7 +43,7 @@ def _pairs(principal, measure, timepoint, args, group_by):
         Trend.latest_value if timepoint == "latest" else Trend.timepoints[(timepoint, 0)].as_float()
     )
     group_column = GROUP_COLUMNS[group_by] if group_by else literal(None)
-    query = _filtered(
+    query = with_filters(
         select(
             Trend.patient_id,
             Trend.treatment_id,
@@ -108,7 +112,7 @@ def surgery_within_a_year(principal, args):
     Only treatments at least 12 months old count; younger ones are reported as pending.
     """
     cutoff = utcnow().date() - SURGERY_HORIZON
-    anchors = _filtered(
+    anchors = with_filters(
         select(Treatment.kind)
         .join(Patient, Patient.id == Treatment.patient_id)
         .where(Treatment.patient_id.in_(_visible_ids(principal)), Treatment.kind != SURGERY),
@@ -177,3 +181,32 @@ def outcomes(principal, args):
         result.update(summary(measure, [row for _, row in pairs]))
     audit.record(principal, "cohort.read")
     return result
+
+
+def trajectories(principal, measure, args):
+    """Each visible (patient, treatment)'s baseline and time-point values over days from treatment.
+
+    Read from the stored trends, filtered like the cohort; at most MAX_TRAJECTORIES lines.
+    """
+    query = with_filters(
+        select(Trend.patient_id, Trend.treatment_id, Trend.baseline_value, Trend.timepoints)
+        .join(Treatment, Treatment.id == Trend.treatment_id)
+        .join(Patient, Patient.id == Trend.patient_id)
+        .where(
+            Trend.patient_id.in_(_visible_ids(principal)),
+            Trend.instrument == measure.instrument,
+            Trend.score_name == measure.score_name,
+            Trend.baseline_value.is_not(None),
+        )
+        .order_by(Trend.patient_id, Trend.treatment_id)
+        .limit(MAX_TRAJECTORIES),
+        args,
+    )
+    lines = []
+    for patient_id, treatment_id, baseline, timepoints in db.session.execute(query):
+        points = [{"x": 0, "y": baseline}]
+        for label, point in in_time_order(timepoints):
+            if point is not None and point[1] > 0:
+                points.append({"x": point[1], "y": point[0], "label": label})
+        lines.append({"patient_id": patient_id, "treatment_id": treatment_id, "points": points})
+    return lines

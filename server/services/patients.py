@@ -127,6 +127,8 @@ def list_patients(principal, page, per_page, q=None, flag=None):
     """One page of the patients the caller may see, audited per patient shown."""
     query = visible_patients(principal)
     if flag:
+        # Flags read the stored trends: refresh the stale ones first, as the cohort does.
+        trends.refresh_stale_among(query)
         query = query.where(FLAGS[flag]())
     if q:
         needle = q.lower()
