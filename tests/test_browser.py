@@ -218,3 +218,14 @@ def test_another_organizations_patient_is_a_404_page(page, live):
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Not found"
     shoot(page, "not-found")
+
+
+def test_the_worklist_works_with_the_keyboard(page, live):
+    sign_in(page, live)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    first = page.locator("table.worklist tbody a").first
+    first.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/clinic/patients/" in page.url

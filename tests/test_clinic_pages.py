@@ -4,10 +4,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from server import config
+from server import config, create_app
 from server.extensions import db
 from server.models import AccessToken, AuditEvent
-from tests.builders import PASSWORD, email_of
+from tests.builders import PASSWORD, TEST_SETTINGS, email_of
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -169,3 +169,19 @@ def test_bearer_tokens_do_not_open_the_pages(client, world):
 def test_a_form_post_to_the_api_still_needs_json(client, world):
     response = client.post("/api/v1/auth/login", data={"email": "a@b.test", "password": "x"})
     assert response.status_code == 415
+
+
+def test_an_unexpected_error_under_clinic_is_a_500_page(app, database_url):
+    broken = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    broken.add_url_rule("/clinic/probe-boom", "probe_boom", boom)
+    response = broken.test_client().get("/clinic/probe-boom")
+    assert (response.status_code, response.mimetype) == (500, "text/html")
+    assert "Something went wrong" in response.get_data(as_text=True)
+    assert "a bug" not in response.get_data(as_text=True)
+    with broken.app_context():
+        db.session.remove()
+        db.engine.dispose()
