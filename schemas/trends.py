@@ -81,13 +81,49 @@ class MeasureTrendSchema(ma.Schema):
     series = fields.List(fields.Nested(SeriesPointSchema))
 
 
+class PercentilesSchema(ma.Schema):
+    """The 10th, 25th, 50th, 75th and 90th percentiles of a distribution."""
+
+    p10 = fields.Float()
+    p25 = fields.Float()
+    p50 = fields.Float()
+    p75 = fields.Float()
+    p90 = fields.Float()
+
+
+class PercentileRankSchema(ma.Schema):
+    """Where the patient's score and change stand in the reference, 0-100 (mid-rank)."""
+
+    value = fields.Float(allow_none=True)
+    change = fields.Float(allow_none=True)
+
+
+class ReferenceSchema(ma.Schema):
+    """Comparable patients at one time point: same treatment kind, at least 10 of them."""
+
+    patients = fields.Integer()
+    value = fields.Nested(PercentilesSchema)
+    change = fields.Nested(PercentilesSchema, allow_none=True)
+    percentile = fields.Nested(PercentileRankSchema)
+
+
+class StaffMeasureTrendSchema(MeasureTrendSchema):
+    """One measure after one treatment, placed among comparable patients per time point."""
+
+    reference = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ReferenceSchema, allow_none=True),
+        metadata={"description": "per time point; null where fewer than 10 patients compare"},
+    )
+
+
 class TreatmentTrendSchema(ma.Schema):
     """The trends of every measure with data around one treatment."""
 
     treatment_id = fields.Integer()
     kind = fields.String()
     performed_on = fields.Date()
-    measures = fields.List(fields.Nested(MeasureTrendSchema))
+    measures = fields.List(fields.Nested(StaffMeasureTrendSchema))
 
 
 class PatientTrendsSchema(ma.Schema):
@@ -237,3 +273,55 @@ class CohortOutcomesSchema(CohortSummarySchema):
     group_by = fields.String()
     groups = fields.List(fields.Nested(CohortGroupSchema))
     surgery_within_12_months = fields.List(fields.Nested(SurgeryShareSchema))
+
+
+class TimeToEventArgs(ma.Schema):
+    """Which event, over which patients."""
+
+    event = fields.String(
+        load_default="surgery",
+        validate=validate.OneOf(("surgery", "serious_adverse_event")),
+        metadata={"description": "a later surgery, or a severe or life-threatening adverse event"},
+    )
+    treatment_kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
+    condition = fields.String(validate=validate.OneOf(CONDITIONS))
+
+
+class SurvivalEstimateSchema(ma.Schema):
+    """The share still free of the event at a time, with its 95% log-log interval."""
+
+    days = fields.Integer()
+    survival = fields.Float(allow_none=True)
+    ci_low = fields.Float(allow_none=True)
+    ci_high = fields.Float(allow_none=True)
+    at_risk = fields.Integer()
+
+
+class SurvivalStepSchema(ma.Schema):
+    """The estimate just after a time at which an event or a censoring happened."""
+
+    days = fields.Float()
+    at_risk = fields.Integer()
+    events = fields.Integer()
+    censored = fields.Integer()
+    survival = fields.Float()
+    ci_low = fields.Float(allow_none=True)
+    ci_high = fields.Float(allow_none=True)
+
+
+class SurvivalGroupSchema(ma.Schema):
+    """One treatment kind (or one cell source of it): its estimates at 6, 12, 24 months and curve."""
+
+    treatment_kind = fields.String()
+    cell_source = fields.String(allow_none=True)
+    n = fields.Integer()
+    events = fields.Integer()
+    at = fields.Dict(keys=fields.String(), values=fields.Nested(SurvivalEstimateSchema))
+    curve = fields.List(fields.Nested(SurvivalStepSchema))
+
+
+class TimeToEventSchema(ma.Schema):
+    """Kaplan–Meier estimates per group."""
+
+    event = fields.String()
+    groups = fields.List(fields.Nested(SurvivalGroupSchema))

@@ -9,9 +9,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from server import config as settings
+from server import extensions, unit_of_work
 from server.errors import register_error_handlers
 from server.json_provider import OrjsonProvider
-from server import extensions, unit_of_work
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 

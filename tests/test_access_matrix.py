@@ -127,6 +127,7 @@ ROUTES = {
     "GET /api/v1/cohort/outcomes": Route(
         expect(401, 403, 403, 200, 200, 200, 200), query="?instrument=odi&timepoint=latest"
     ),
+    "GET /api/v1/cohort/surgery-free": Route(expect(401, 403, 403, 200, 200, 200, 200)),
     "GET /api/v1/exports/outcomes.csv": Route(expect(401, 403, 403, 200, 200, 200, 200)),
     "GET /api/v1/worklist": Route(expect(401, 403, 403, 200, 200, 200, 200)),
     # The clinician pages ignore bearer tokens: every caller here is signed out of them, and

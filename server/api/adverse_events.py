@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.adverse_events import AdverseEventSchema, AdverseEventSubmitSchema
-from server.services import access, adverse_events
 from server.api.guards import current_principal, patient_only, staff_only
+from server.services import access, adverse_events
 
 blp = Blueprint("adverse_events", __name__, url_prefix="/api/v1", description="Adverse events")
 

@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.schedules import AssessmentArgs, AssessmentSchema, StaffAssessmentSchema
-from server.services import access, schedules
 from server.api.guards import current_principal, patient_only, staff_only
+from server.services import access, schedules
 
 blp = Blueprint("assessments", __name__, url_prefix="/api/v1", description="Follow-up assessments")
 

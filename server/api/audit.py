@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.audit import AuditEventPageSchema, AuditQueryArgs
-from server.services import audit
 from server.api.guards import admin_only, current_principal
+from server.services import audit
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="Audit trail")
 

@@ -14,8 +14,8 @@ from schemas.checkins import (
     StaffCheckInArgs,
     VoidSchema,
 )
-from server.services import access, checkins
 from server.api.guards import current_principal, patient_only, staff_only
+from server.services import access, checkins
 
 blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins")
 

@@ -2,9 +2,9 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from schemas.trends import CohortArgs, CohortOutcomesSchema
-from server.services import cohort
+from schemas.trends import CohortArgs, CohortOutcomesSchema, TimeToEventArgs, TimeToEventSchema
 from server.api.guards import current_principal, staff_only
+from server.services import cohort, survival
 
 blp = Blueprint("cohort", __name__, url_prefix="/api/v1/cohort", description="Cohort outcomes")
 
@@ -17,3 +17,14 @@ class CohortOutcomes(MethodView):
     def get(self, args):
         """Change from baseline of one measure at one time point, per patient and treatment."""
         return cohort.outcomes(current_principal(), args)
+
+
+@blp.route("/surgery-free")
+class SurgeryFree(MethodView):
+    @staff_only
+    @blp.arguments(TimeToEventArgs(), location="query")
+    @blp.response(200, TimeToEventSchema)
+    def get(self, args):
+        """Surgery-free survival after each non-surgical treatment kind, or time to a serious
+        adverse event after each kind: Kaplan–Meier with 95% intervals and numbers at risk."""
+        return survival.time_to_event(current_principal(), args)

@@ -3,8 +3,8 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from server.services import exports
 from server.api.guards import current_principal, staff_only
+from server.services import exports
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Exports")
 

@@ -3,9 +3,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.instruments import InstrumentSchema
+from server.api.guards import signed_in
 from server.clinical.instruments import INSTRUMENTS, get_instrument
 from server.errors import NotFound
-from server.api.guards import signed_in
 
 blp = Blueprint(
     "instruments", __name__, url_prefix="/api/v1/instruments", description="Questionnaires"

@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.patients import MeSchema, PreferencesSchema
-from server.services import patients
 from server.api.guards import current_principal, patient_only
+from server.services import patients
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in patient")
 

@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.schedules import NotificationSchema
-from server.services import access, notifications
 from server.api.guards import current_principal, staff_only
+from server.services import access, notifications
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Reminders")
 

@@ -10,8 +10,8 @@ from schemas.patients import (
     PatientSchema,
     PatientUpdateSchema,
 )
-from server.services import access, enrollment, patients
 from server.api.guards import current_principal, staff_only
+from server.services import access, enrollment, patients
 
 blp = Blueprint("patients", __name__, url_prefix="/api/v1/patients", description="Patients")
 

@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.staff import StaffCreateSchema, StaffSchema
-from server.services import staff
 from server.api.guards import admin_only, current_principal
+from server.services import staff
 
 blp = Blueprint("clinicians", __name__, url_prefix="/api/v1/clinicians", description="Staff")
 

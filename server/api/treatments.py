@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.treatments import TreatmentCreateSchema, TreatmentSchema, TreatmentUpdateSchema
-from server.services import access, treatments
 from server.api.guards import current_principal, staff_only
+from server.services import access, treatments
 
 blp = Blueprint("treatments", __name__, url_prefix="/api/v1", description="Treatments")
 

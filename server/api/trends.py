@@ -3,8 +3,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.trends import MyTrendsSchema, PatientTrendsSchema
-from server.services import access, trends
 from server.api.guards import current_principal, patient_only, staff_only
+from server.services import access, references, trends
 
 blp = Blueprint("trends", __name__, url_prefix="/api/v1", description="Trends")
 
@@ -15,8 +15,9 @@ class PatientTrends(MethodView):
     @blp.response(200, PatientTrendsSchema)
     def get(self, patient_id):
         """A patient's change on each measure after each treatment."""
-        patient = access.patient_for(current_principal(), patient_id, "trends.read")
-        return trends.trends_of(patient)
+        principal = current_principal()
+        patient = access.patient_for(principal, patient_id, "trends.read")
+        return references.add_references(principal, patient, trends.trends_of(patient))
 
 
 @blp.route("/me/trends")

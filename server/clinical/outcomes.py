@@ -137,3 +137,23 @@ def summarize(values: Sequence[float]) -> dict[str, float | None]:
 def _sample_sd(values: Sequence[float], mean: float) -> float:
     """Sample standard deviation in floats (statistics.stdev's exact fractions are slow)."""
     return math.sqrt(math.fsum((x - mean) ** 2 for x in values) / (len(values) - 1))
+
+
+# Policy (issue 13): a reference distribution needs this many comparable patients, else no band.
+MIN_REFERENCE_PATIENTS = 10
+REFERENCE_PERCENTILES = (10, 25, 50, 75, 90)
+
+
+def reference_percentiles(values: Sequence[float]) -> dict[str, float]:
+    """The 10th, 25th, 50th, 75th and 90th percentiles, by the inclusive method (clinical.md)."""
+    cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else None
+    return {
+        f"p{p}": (cuts[p - 1] if cuts else float(values[0])) for p in REFERENCE_PERCENTILES
+    }
+
+
+def percentile_rank(value: float, values: Sequence[float]) -> float:
+    """100 · (count below + half the count equal) / n: the mid-rank definition (clinical.md)."""
+    below = sum(other < value for other in values)
+    equal = sum(other == value for other in values)
+    return 100 * (below + 0.5 * equal) / len(values)

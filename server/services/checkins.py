@@ -12,8 +12,8 @@ from server.errors import Conflict, DomainError, Invalid, NotFound
 from server.extensions import db
 from server.models import CheckIn
 from server.services import audit, events
-from server.services.pagination import paginate
 from server.services.exactly_once import insert_ignoring_duplicates, reserve_sequence
+from server.services.pagination import paginate
 from server.services.treatments import context_for
 
 MAX_CLOCK_SKEW_SECONDS = 300

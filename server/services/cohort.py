@@ -24,7 +24,8 @@ SURGERY_HORIZON = timedelta(days=365)
 MAX_TRAJECTORIES = 1000
 
 
-def _visible_ids(principal):
+def visible_ids(principal):
+    """A select of the ids of the patients the principal may see."""
     return visible_patients(principal).with_only_columns(Patient.id)
 
 
@@ -54,7 +55,7 @@ def _pairs(principal, measure, timepoint, args, group_by):
         .join(Treatment, Treatment.id == Trend.treatment_id)
         .join(Patient, Patient.id == Trend.patient_id)
         .where(
-            Trend.patient_id.in_(_visible_ids(principal)),
+            Trend.patient_id.in_(visible_ids(principal)),
             Trend.instrument == measure.instrument,
             Trend.score_name == measure.score_name,
             Trend.baseline_value.is_not(None),
@@ -115,7 +116,7 @@ def surgery_within_a_year(principal, args):
     anchors = with_filters(
         select(Treatment.kind)
         .join(Patient, Patient.id == Treatment.patient_id)
-        .where(Treatment.patient_id.in_(_visible_ids(principal)), Treatment.kind != SURGERY),
+        .where(Treatment.patient_id.in_(visible_ids(principal)), Treatment.kind != SURGERY),
         args,
     )
     counts = db.session.execute(
@@ -193,7 +194,7 @@ def trajectories(principal, measure, args):
         .join(Treatment, Treatment.id == Trend.treatment_id)
         .join(Patient, Patient.id == Trend.patient_id)
         .where(
-            Trend.patient_id.in_(_visible_ids(principal)),
+            Trend.patient_id.in_(visible_ids(principal)),
             Trend.instrument == measure.instrument,
             Trend.score_name == measure.score_name,
             Trend.baseline_value.is_not(None),

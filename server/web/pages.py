@@ -16,6 +16,7 @@ from server.services import (
     charts,
     cohort,
     notifications,
+    references,
     schedules,
     trends,
     worklist,
@@ -124,7 +125,7 @@ def patient_page(patient_id):
     """One patient's course: charts and figures per measure, schedule, reminders, events."""
     principal = clinic_principal()
     patient = access.patient_for(principal, patient_id, "clinic.patient.read")
-    course = trends.trends_of(patient)
+    course = references.add_references(principal, patient, trends.trends_of(patient))
     return render_template(
         "clinic/patient.html",
         patient=patient,
