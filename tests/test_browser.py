@@ -201,7 +201,7 @@ def test_the_cohort_waterfall_has_one_bar_per_row_of_the_cohort_api(page, live):
         "canvas[data-cohort=waterfall]", "c => Chart.getChart(c).data.datasets[0].data.length"
     )
     assert bars == len(outcomes["patients"]) > 0
-    for name in ("waterfall", "rates", "trajectories"):
+    for name in ("waterfall", "rates", "trajectories", "survival"):
         assert canvas_is_drawn(page, f"canvas[data-cohort={name}]"), name
     shoot(page, "cohort")
 

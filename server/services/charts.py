@@ -69,8 +69,19 @@ def _chart(treatments, parts):
         "time_points": [
             {"x": point.day, "label": point.label} for point in protocol_of(anchor).time_points
         ],
+        "reference": _reference_band(anchor, anchor_measure),
         "figures": [_figures(treatment, part) for treatment, part in parts],
     }
+
+
+def _reference_band(treatment, measure):
+    """The comparable patients' percentiles at each time point that has a reference."""
+    days = {point.label: point.day for point in protocol_of(treatment).time_points}
+    return [
+        {"x": days[label], "label": label, **reference["value"]}
+        for label, reference in (measure.get("reference") or {}).items()
+        if reference is not None and label in days
+    ]
 
 
 def _figures(treatment, measure):
@@ -82,5 +93,10 @@ def _figures(treatment, measure):
         "baseline": measure["baseline"]["value"] if measure["baseline"] else None,
         "latest": measure["latest"]["value"] if measure["latest"] else None,
         "timepoints": measure["timepoints"],
+        "percentiles": {
+            label: reference["percentile"]["value"]
+            for label, reference in (measure.get("reference") or {}).items()
+            if reference is not None
+        },
         **{name: measure[name] for name in FIGURES},
     }

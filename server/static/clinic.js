@@ -100,10 +100,19 @@
     ticks.forEach(function (point) {
       labels[point.x] = point.label;
     });
+    const band = (name) => chart.reference.map((point) => ({ x: point.x, y: point[name] }));
+    const reference = chart.reference.length
+      ? [
+          { label: "P90", data: band("p90"), fill: false },
+          { label: "P10", data: band("p10"), fill: "-1", backgroundColor: "rgba(140, 149, 159, 0.15)" },
+          { label: "P75", data: band("p75"), fill: false },
+          { label: "P25", data: band("p25"), fill: "-1", backgroundColor: "rgba(140, 149, 159, 0.3)" },
+        ].map((dataset) => Object.assign(dataset, { showLine: true, pointRadius: 0, borderWidth: 0 }))
+      : [];
     return new Chart(canvas, {
       type: "scatter",
       data: {
-        datasets: [
+        datasets: reference.concat([
           {
             label: words(chart.score_name),
             data: chart.points.map((point) => ({ x: point.x, y: point.y })),
@@ -113,7 +122,7 @@
             pointRadius: 3,
             borderWidth: 1.5,
           },
-        ],
+        ]),
       },
       options: {
         plugins: { legend: { display: false }, annotation: { annotations: zoneAnnotations(chart) } },
@@ -197,6 +206,37 @@
     });
   }
 
+  const SERIES_COLORS = ["#0969da", "#1a7f37", "#9a6700", "#cf222e", "#8250df", "#bf3989", "#57606a"];
+
+  function survivalChart(canvas, groups) {
+    const datasets = [];
+    groups.forEach(function (group, index) {
+      const color = SERIES_COLORS[index % SERIES_COLORS.length];
+      const start = { x: 0, y: 100 };
+      const percent = (value) => (value === null ? null : 100 * value);
+      const curve = [start].concat(group.curve.map((step) => ({ x: step.days, y: percent(step.survival) })));
+      const bound = (name) => [start].concat(group.curve.map((step) => ({ x: step.days, y: percent(step[name]) })));
+      datasets.push(
+        { label: words(group.treatment_kind), data: curve, borderColor: color, backgroundColor: color, stepped: true, pointRadius: 0, borderWidth: 2 },
+        { label: "", data: bound("ci_high"), stepped: true, pointRadius: 0, borderWidth: 0, fill: false },
+        { label: "", data: bound("ci_low"), stepped: true, pointRadius: 0, borderWidth: 0, fill: "-1", backgroundColor: color + "22" }
+      );
+    });
+    return new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        parsing: false,
+        spanGaps: true,
+        plugins: { legend: { labels: { filter: (item) => item.text !== "" } } },
+        scales: {
+          x: { type: "linear", min: 0, title: { display: true, text: "Days from treatment" } },
+          y: { min: 0, max: 100, title: { display: true, text: "% surgery-free" } },
+        },
+      },
+    });
+  }
+
   function trajectoriesChart(canvas, lines) {
     return new Chart(canvas, {
       type: "line",
@@ -223,8 +263,8 @@
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     patientChart(canvas, data.charts[Number(canvas.dataset.chart)]);
   });
-  const draw = { waterfall: waterfallChart, rates: ratesChart, trajectories: trajectoriesChart };
-  const source = { waterfall: "waterfall", rates: "groups", trajectories: "trajectories" };
+  const draw = { waterfall: waterfallChart, rates: ratesChart, trajectories: trajectoriesChart, survival: survivalChart };
+  const source = { waterfall: "waterfall", rates: "groups", trajectories: "trajectories", survival: "survival" };
   document.querySelectorAll("canvas[data-cohort]").forEach(function (canvas) {
     const name = canvas.dataset.cohort;
     draw[name](canvas, data[source[name]]);

@@ -18,6 +18,7 @@ from server.services import (
     notifications,
     references,
     schedules,
+    survival,
     trends,
     worklist,
 )
@@ -144,15 +145,18 @@ def cohort_page():
     args = _loaded(CohortArgs(), COHORT_DEFAULTS)
     measure = find_measure(args["instrument"], args.get("score_name"))
     result = cohort.outcomes(principal, args)
+    surgery_free = survival.time_to_event(principal, {**args, "event": "surgery"})
     return render_template(
         "clinic/cohort.html",
         args=args,
         result=result,
+        surgery_free=surgery_free,
         measure=measure,
         chart_data={
             "waterfall": _waterfall_rows(result),
             "groups": _group_rows(result),
             "trajectories": cohort.trajectories(principal, measure, args),
+            "survival": [g for g in surgery_free["groups"] if g["cell_source"] is None],
         },
         measures=MEASURES,
         timepoints=["latest", *(label for label, _ in in_time_order(dict.fromkeys(FOLLOW_UP_LABELS)))],
