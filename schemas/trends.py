@@ -9,7 +9,7 @@ from server.vocabulary import CONDITIONS, TREATMENT_KINDS
 FOLLOW_UP_LABELS = sorted(
     {tp.label for protocol in PROTOCOLS.values() for tp in protocol.time_points if tp.day > 0}
 )
-GROUP_BY = ("treatment_kind", "condition", "cell_source")
+GROUP_BY = ("treatment_kind", "condition", "cell_source", "baseline_band")
 
 # Plain words for the labels the API gives, as a patient reads them.
 MEASURE_WORDS = {
@@ -264,9 +264,36 @@ class SurgeryShareSchema(ma.Schema):
     share = fields.Nested(RateSchema)
 
 
+class AnchorMicSchema(ma.Schema):
+    """The clinic's own MIC: the ROC cut-off of improvement against the PGIC anchor."""
+
+    value = fields.Float()
+    sensitivity = fields.Float()
+    specificity = fields.Float()
+
+
+class AnchorSchema(ma.Schema):
+    """MIC-based "improved" against the patient's PGIC (1-2 improved, 3-5 not, 6-7 left out)."""
+
+    anchored = fields.Integer()
+    improved_both = fields.Integer()
+    improved_by_mic_only = fields.Integer()
+    improved_by_anchor_only = fields.Integer()
+    improved_by_neither = fields.Integer()
+    sensitivity = fields.Float(allow_none=True)
+    specificity = fields.Float(allow_none=True)
+    mic = fields.Nested(
+        AnchorMicSchema,
+        allow_none=True,
+        metadata={"description": "null with fewer than 30 anchored patients"},
+    )
+    literature_mic = fields.Float(allow_none=True)
+
+
 class CohortOutcomesSchema(CohortSummarySchema):
     """Cohort outcomes; with group_by the summary comes per group instead."""
 
+    anchor = fields.Nested(AnchorSchema)
     instrument = fields.String()
     score_name = fields.String()
     timepoint = fields.String()

@@ -161,3 +161,61 @@ def test_another_care_teams_patients_never_enter_a_clinicians_reference(app, cli
         db.session.commit()
     assert reference_at(client, world, "3m", "admin")["patients"] == 12
     assert reference_at(client, world, "3m", "clinician_on_team") is None
+
+
+def anchored_patients(app, world, count):
+    """`count` patients with a cell therapy, an ODI at baseline and 3 months and a PGIC then;
+    returns (ODI change, PGIC) per patient."""
+    made = []
+    with app.app_context():
+        home = db.session.get(Organization, world.ids["home"])
+        clinician = db.session.get(User, world.ids["clinician_on_team"])
+        for n in range(count):
+            patient = make_patient(home, care_team=[clinician])
+            record_treatment(patient.id, TREATED, kind="cell_therapy")
+            baseline, later, pgic = 3, [1, 2, 3, 3][n % 4], [1, 2, 4, 6, 3][n % 5]
+            record_checkin(patient, "odi", odi(baseline), noon(TREATED - timedelta(days=2)))
+            record_checkin(patient, "odi", odi(later), noon(TREATED + timedelta(days=90)))
+            record_checkin(patient, "pgic", {"change": pgic}, noon(TREATED + timedelta(days=92)))
+            made.append(((later - baseline) * 20.0, pgic))
+        db.session.commit()
+    return made
+
+
+def test_the_cohort_checks_mic_status_against_the_pgic_anchor(app, client, world, pinned):
+    made = anchored_patients(app, world, 20)
+    body = staff_get(client, world, "/api/v1/cohort/outcomes?instrument=odi&timepoint=3m")
+    anchored = [(change, pgic) for change, pgic in made if pgic <= 5]
+    both = sum(change <= -10 and pgic <= 2 for change, pgic in anchored)
+    anchor_only = sum(change > -10 and pgic <= 2 for change, pgic in anchored)
+    assert body["anchor"]["anchored"] == len(anchored) == 16
+    assert body["anchor"]["improved_both"] == both
+    assert body["anchor"]["sensitivity"] == pytest.approx(both / (both + anchor_only))
+    assert body["anchor"]["mic"] is None
+    assert body["anchor"]["literature_mic"] == 10
+
+
+def test_with_thirty_anchored_patients_the_clinic_gets_its_own_mic(app, client, world, pinned):
+    made = anchored_patients(app, world, 40)
+    body = staff_get(client, world, "/api/v1/cohort/outcomes?instrument=odi&timepoint=3m")
+    from server.clinical.anchors import roc_mic
+
+    expected = roc_mic([(-change, pgic <= 2) for change, pgic in made if pgic <= 5])
+    assert body["anchor"]["anchored"] == 32
+    assert body["anchor"]["mic"] == expected and expected is not None
+
+
+def test_group_by_baseline_band_groups_by_the_odi_band_at_baseline(app, client, world, pinned):
+    with app.app_context():
+        for name, baseline in (("patient_a", 1), ("patient_b", 3)):
+            patient = db.session.get(Patient, world.ids[name])
+            record_treatment(patient.id, TREATED, kind="prp")
+            record_checkin(patient, "odi", odi(baseline), noon(TREATED - timedelta(days=2)))
+            record_checkin(patient, "odi", odi(1), noon(TREATED + timedelta(days=90)))
+            record_checkin(patient, "nrs_pain", {"back": 6}, noon(TREATED - timedelta(days=2)))
+            record_checkin(patient, "nrs_pain", {"back": 3}, noon(TREATED + timedelta(days=90)))
+        db.session.commit()
+    body = staff_get(
+        client, world, "/api/v1/cohort/outcomes?instrument=nrs_pain&timepoint=3m&group_by=baseline_band"
+    )
+    assert [(g["group"], g["n"]) for g in body["groups"]] == [("minimal", 1), ("severe", 1)]

@@ -195,8 +195,8 @@ def _closest(points, time_point):
     return best
 
 
-def _measure_trend(measure, dated, anchor, follow_up_ends, protocol):
-    """The trend of one measure after a treatment on day ordinal `anchor`, or None without data."""
+def _around(dated, anchor, follow_up_ends):
+    """The points of the baseline window, and those of the follow-up until it ends."""
     before, after = [], []
     for at, day, value in dated:
         days = day - anchor
@@ -204,6 +204,21 @@ def _measure_trend(measure, dated, anchor, follow_up_ends, protocol):
             before.append(Point(at, days, value))
         elif days > 0 and (follow_up_ends is None or day < follow_up_ends):
             after.append(Point(at, days, value))
+    return before, after
+
+
+def _follow_ups(treatments):
+    """Each treatment in date order with its anchor day and the day its follow-up ends."""
+    ordered = sorted(treatments, key=lambda t: (t.performed_on, t.id))
+    for index, treatment in enumerate(ordered):
+        later = ordered[index + 1] if index + 1 < len(ordered) else None
+        follow_up_ends = later.performed_on.toordinal() - BASELINE_DAYS if later else None
+        yield treatment, treatment.performed_on.toordinal(), follow_up_ends
+
+
+def _measure_trend(measure, dated, anchor, follow_up_ends, protocol):
+    """The trend of one measure after a treatment on day ordinal `anchor`, or None without data."""
+    before, after = _around(dated, anchor, follow_up_ends)
     if not before and not after:
         return None
     baseline = before[-1] if before else None
@@ -228,13 +243,10 @@ def patient_trends(
     treatments: list[TreatmentFacts], readings: list[Reading], timezone: str
 ) -> list[TreatmentTrend]:
     """Every treatment's trends; a later treatment's baseline window ends the earlier follow-up."""
-    ordered = sorted(treatments, key=lambda t: (t.performed_on, t.id))
     values = _dated_values(readings, timezone)
     result = []
-    for index, treatment in enumerate(ordered):
-        later = ordered[index + 1] if index + 1 < len(ordered) else None
-        follow_up_ends = later.performed_on.toordinal() - BASELINE_DAYS if later else None
-        anchor, protocol = treatment.performed_on.toordinal(), protocol_of(treatment)
+    for treatment, anchor, follow_up_ends in _follow_ups(treatments):
+        protocol = protocol_of(treatment)
         measures = [
             trend
             for measure, dated in zip(MEASURES, values)
@@ -242,3 +254,25 @@ def patient_trends(
         ]
         result.append(TreatmentTrend(treatment, measures))
     return result
+
+
+def follow_up_values(
+    readings: list[Reading], treatments: list[TreatmentFacts], timezone: str
+) -> dict[int, dict[str, float | None]]:
+    """Per treatment, a score that is no trend measure (the PGIC anchor) at each follow-up time
+    point and as its latest value ("latest"), placed by the same windows as the trends."""
+    zone = ZoneInfo(timezone)
+    dated = [
+        (r.completed_at, r.completed_at.astimezone(zone).toordinal(), float(r.score))
+        for r in sorted(readings, key=attrgetter("completed_at"))
+        if not r.voided and r.scorable and r.score is not None
+    ]
+    found = {}
+    for treatment, anchor, follow_up_ends in _follow_ups(treatments):
+        _, after = _around(dated, anchor, follow_up_ends)
+        points = {
+            tp.label: _closest(after, tp) for tp in protocol_of(treatment).time_points if tp.day > 0
+        }
+        points["latest"] = after[-1] if after else None
+        found[treatment.id] = {label: point and point.value for label, point in points.items()}
+    return found

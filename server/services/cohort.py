@@ -1,17 +1,21 @@
 """Cohort outcomes over the patients a caller may see: the whole spread, not only a mean."""
+from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import aliased
 
+from server.clinical.anchors import agreement, anchor_says_improved, roc_mic
 from server.clinical.outcomes import response_sd, s_diff, summarize, wilson_interval
 from server.clinical.protocols import in_time_order
-from server.clinical.trends import compare, find_measure
+from server.clinical.scoring import odi_band
+from server.clinical.trends import Reading, TreatmentFacts, compare, find_measure, follow_up_values
 from server.clock import utcnow
 from server.extensions import db
-from server.models import Patient, Treatment, Trend
+from server.models import CheckIn, Patient, Treatment, Trend
 from server.services import audit, trend_store, trends
 from server.services.access import visible_patients
+from server.services.bulk import id_in
 
 GROUP_COLUMNS = {
     "treatment_kind": Treatment.kind,
@@ -20,6 +24,9 @@ GROUP_COLUMNS = {
 }
 SURGERY = "surgery"
 SURGERY_HORIZON = timedelta(days=365)
+# group_by=baseline_band: the ODI disability band at the treatment's baseline.
+BASELINE_BAND_MEASURE = find_measure("odi")
+ANCHOR_INSTRUMENT = "pgic"
 # Trajectories drawn on one cohort chart at most, so the browser stays responsive.
 MAX_TRAJECTORIES = 1000
 
@@ -38,12 +45,32 @@ def with_filters(query, args):
     return query
 
 
+def _value_at(trend, timepoint):
+    """A trend's value at a time point label, or its latest value, as SQL."""
+    return trend.latest_value if timepoint == "latest" else trend.timepoints[(timepoint, 0)].as_float()
+
+
+def _group_column(group_by):
+    """The SQL that groups rows; the ODI baseline for baseline_band, turned into its band later."""
+    if group_by != "baseline_band":
+        return GROUP_COLUMNS[group_by] if group_by else literal(None)
+    odi = aliased(Trend)
+    return (
+        select(odi.baseline_value)
+        .where(
+            odi.patient_id == Trend.patient_id,
+            odi.treatment_id == Trend.treatment_id,
+            odi.instrument == BASELINE_BAND_MEASURE.instrument,
+            odi.score_name == BASELINE_BAND_MEASURE.score_name,
+        )
+        .scalar_subquery()
+    )
+
+
 def _pairs(principal, measure, timepoint, args, group_by):
     """(group, row) per (patient, treatment) with a baseline and a value at the time point."""
-    followup_column = (
-        Trend.latest_value if timepoint == "latest" else Trend.timepoints[(timepoint, 0)].as_float()
-    )
-    group_column = GROUP_COLUMNS[group_by] if group_by else literal(None)
+    followup_column = _value_at(Trend, timepoint)
+    group_column = _group_column(group_by)
     query = with_filters(
         select(
             Trend.patient_id,
@@ -66,6 +93,8 @@ def _pairs(principal, measure, timepoint, args, group_by):
     pairs = []
     with trend_store.collector_paused():
         for patient_id, treatment_id, baseline, followup, group in db.session.execute(query):
+            if group_by == "baseline_band":
+                group = odi_band(group) if group is not None else None
             compared = compare(measure, baseline, followup)
             row = {
                 "patient_id": patient_id,
@@ -79,6 +108,60 @@ def _pairs(principal, measure, timepoint, args, group_by):
             }
             pairs.append((group, row))
     return pairs
+
+
+def _anchors(patient_ids, timepoint):
+    """{(patient, treatment): PGIC at the time point} from the patients' PGIC check-ins."""
+    if not patient_ids:
+        return {}
+    zones = dict(
+        db.session.execute(
+            select(Patient.id, Patient.timezone).where(id_in(Patient.id, patient_ids))
+        ).all()
+    )
+
+    treatments, readings = defaultdict(list), defaultdict(list)
+    for patient_id, *facts in db.session.execute(
+        select(
+            Treatment.patient_id, Treatment.id, Treatment.kind, Treatment.performed_on, Treatment.protocol
+        ).where(id_in(Treatment.patient_id, patient_ids))
+    ):
+        treatments[patient_id].append(TreatmentFacts(*facts))
+    for patient_id, completed_at, score in db.session.execute(
+        select(CheckIn.patient_id, CheckIn.completed_at, CheckIn.score).where(
+            id_in(CheckIn.patient_id, patient_ids),
+            CheckIn.instrument == ANCHOR_INSTRUMENT,
+            CheckIn.voided_at.is_(None),
+            CheckIn.scorable,
+        )
+    ):
+        readings[patient_id].append(Reading(ANCHOR_INSTRUMENT, completed_at, score, {}))
+    found = {}
+    for patient_id, own in readings.items():
+        values = follow_up_values(own, treatments[patient_id], zones[patient_id])
+        for treatment_id, at_points in values.items():
+            found[(patient_id, treatment_id)] = at_points.get(timepoint)
+    return found
+
+
+def anchor_check(measure, timepoint, rows):
+    """The MIC-based status against the patient's PGIC at the same time point, and the
+    clinic's own MIC by the ROC method beside the literature's (clinical.md, anchors.py)."""
+    anchors = _anchors(sorted({row["patient_id"] for row in rows}), timepoint)
+    judged, improvements = [], []
+    lower_is_better = measure.definition.direction == "lower"
+    for row in rows:
+        pgic = anchors.get((row["patient_id"], row["treatment_id"]))
+        improved = anchor_says_improved(pgic) if pgic is not None else None
+        if improved is None:
+            continue
+        judged.append((row["status"] == "improved", improved))
+        improvements.append((-row["change"] if lower_is_better else row["change"], improved))
+    return {
+        **agreement(judged),
+        "mic": roc_mic(improvements),
+        "literature_mic": measure.definition.mic,
+    }
 
 
 def _waterfall_order(row):
@@ -180,6 +263,7 @@ def outcomes(principal, args):
         ]
     else:
         result.update(summary(measure, [row for _, row in pairs]))
+    result["anchor"] = anchor_check(measure, timepoint, [row for _, row in pairs])
     audit.record(principal, "cohort.read")
     return result
 
