@@ -3,13 +3,15 @@
 Loads 10,000 patients with one treatment and 8 check-ins on each of NRS and ODI into its
 own database `bench_trends`, then times in the same run: the full recompute of every
 trend, one SQL statement computing the same per-patient slopes with regr_slope, the
-incremental recompute after 100 patients get a new check-in, and the cohort endpoint.
+incremental recompute after 100 patients get a new check-in, the cohort endpoint, surgery-free
+survival and one patient's trends with their references to the other 9,999.
 A recompute rewrites only the patients whose trends came out different: the first full
 round writes every row and the next ones none, so the full recompute is also timed with
 every row rewritten, as after a change of the rules.
 Usage: .venv/bin/python bench/bench_trends.py [DATABASE_URL]  (or set BENCH_DATABASE_URL),
 e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres: any database on the server; the
-script works in its own. Targets: full <= 3x SQL, incremental < 0.5 s, cohort median < 200 ms.
+script works in its own. Targets: full <= 3x SQL, incremental < 0.5 s, cohort, surgery-free and
+trends with references median < 200 ms.
 """
 import os
 import random
@@ -209,8 +211,8 @@ def incremental(app, patient_ids):
     return seconds
 
 
-def cohort_latencies(app, admin_id, query):
-    """COHORT_CALLS timed calls of the cohort endpoint as the admin (all 10,000 patients)."""
+def latencies(app, admin_id, path):
+    """COHORT_CALLS timed calls of an endpoint as the admin (all 10,000 patients)."""
     from server.extensions import db
     from server.models import User
     from tests.builders import login_as
@@ -222,7 +224,7 @@ def cohort_latencies(app, admin_id, query):
     latencies = []
     for _ in range(COHORT_CALLS + 1):
         seconds, response = timed(
-            lambda: client.get(f"/api/v1/cohort/outcomes?{query}", headers=headers)
+            lambda: client.get(path, headers=headers)
         )
         assert response.status_code == 200, response.get_data(as_text=True)
         latencies.append(seconds)
@@ -259,11 +261,20 @@ def main():
     )
     analyze(app)  # the trends table was empty when last analysed
     for query in ("instrument=odi&timepoint=6m", "instrument=nrs_pain&group_by=treatment_kind"):
-        latencies, body = cohort_latencies(app, admin_id, query)
+        seconds, body = latencies(app, admin_id, f"/api/v1/cohort/outcomes?{query}")
         n = body.get("n", sum(group["n"] for group in body.get("groups", [])))
         print(
-            f"cohort {query}: n={n}, median {1000 * statistics.median(latencies):.1f} ms, "
-            f"max {1000 * max(latencies):.1f} ms  (target median < 200)"
+            f"cohort {query}: n={n}, median {1000 * statistics.median(seconds):.1f} ms, "
+            f"max {1000 * max(seconds):.1f} ms  (target median < 200)"
+        )
+    for label, path in (
+        ("surgery-free", "/api/v1/cohort/surgery-free"),
+        ("trends with references", f"/api/v1/patients/{patient_ids[0]}/trends"),
+    ):
+        seconds, _ = latencies(app, admin_id, path)
+        print(
+            f"{label}: median {1000 * statistics.median(seconds):.1f} ms, "
+            f"max {1000 * max(seconds):.1f} ms  (target median < 200)"
         )
 
 

@@ -112,30 +112,32 @@ def _pairs(principal, measure, timepoint, args, group_by):
 
 def _anchors(patient_ids, timepoint):
     """{(patient, treatment): PGIC at the time point} from the patients' PGIC check-ins."""
-    if not patient_ids:
+    readings = defaultdict(list)
+    if patient_ids:
+        for patient_id, completed_at, score in db.session.execute(
+            select(CheckIn.patient_id, CheckIn.completed_at, CheckIn.score).where(
+                id_in(CheckIn.patient_id, patient_ids),
+                CheckIn.instrument == ANCHOR_INSTRUMENT,
+                CheckIn.voided_at.is_(None),
+                CheckIn.scorable,
+            )
+        ):
+            readings[patient_id].append(Reading(ANCHOR_INSTRUMENT, completed_at, score, {}))
+    if not readings:
         return {}
+    answered = sorted(readings)
     zones = dict(
         db.session.execute(
-            select(Patient.id, Patient.timezone).where(id_in(Patient.id, patient_ids))
+            select(Patient.id, Patient.timezone).where(id_in(Patient.id, answered))
         ).all()
     )
-
-    treatments, readings = defaultdict(list), defaultdict(list)
+    treatments = defaultdict(list)
     for patient_id, *facts in db.session.execute(
         select(
             Treatment.patient_id, Treatment.id, Treatment.kind, Treatment.performed_on, Treatment.protocol
-        ).where(id_in(Treatment.patient_id, patient_ids))
+        ).where(id_in(Treatment.patient_id, answered))
     ):
         treatments[patient_id].append(TreatmentFacts(*facts))
-    for patient_id, completed_at, score in db.session.execute(
-        select(CheckIn.patient_id, CheckIn.completed_at, CheckIn.score).where(
-            id_in(CheckIn.patient_id, patient_ids),
-            CheckIn.instrument == ANCHOR_INSTRUMENT,
-            CheckIn.voided_at.is_(None),
-            CheckIn.scorable,
-        )
-    ):
-        readings[patient_id].append(Reading(ANCHOR_INSTRUMENT, completed_at, score, {}))
     found = {}
     for patient_id, own in readings.items():
         values = follow_up_values(own, treatments[patient_id], zones[patient_id])

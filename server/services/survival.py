@@ -8,6 +8,7 @@ from server.clinical.survival import REPORT_DAYS, estimate_at, kaplan_meier, obs
 from server.extensions import db
 from server.models import AdverseEvent, CheckIn, Patient, Treatment
 from server.services import audit
+from server.services.bulk import id_in
 from server.services.cohort import SURGERY, visible_ids, with_filters
 from server.vocabulary import FLAGGING_SEVERITIES
 
@@ -19,7 +20,7 @@ def _last_contacts(patient_ids):
     rows = db.session.execute(
         select(CheckIn.patient_id, func.max(CheckIn.completed_at), Patient.timezone)
         .join(Patient, Patient.id == CheckIn.patient_id)
-        .where(CheckIn.patient_id.in_(patient_ids), CheckIn.voided_at.is_(None))
+        .where(id_in(CheckIn.patient_id, patient_ids), CheckIn.voided_at.is_(None))
         .group_by(CheckIn.patient_id, Patient.timezone)
     )
     return {patient_id: local_date(at, zone) for patient_id, at, zone in rows}
@@ -36,7 +37,7 @@ def _event_dates(event, patient_ids):
         )
         column = AdverseEvent.patient_id
     dates = defaultdict(list)
-    for patient_id, day in db.session.execute(query.where(column.in_(patient_ids))):
+    for patient_id, day in db.session.execute(query.where(id_in(column, patient_ids))):
         dates[patient_id].append(day)
     return {patient_id: sorted(days) for patient_id, days in dates.items()}
 
