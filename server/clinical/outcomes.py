@@ -1,4 +1,5 @@
 """Change rules and summary statistics for per-patient trends and cohorts, as pure functions."""
+import bisect
 import math
 import statistics
 from collections.abc import Sequence
@@ -144,16 +145,22 @@ MIN_REFERENCE_PATIENTS = 10
 REFERENCE_PERCENTILES = (10, 25, 50, 75, 90)
 
 
-def reference_percentiles(values: Sequence[float]) -> dict[str, float]:
-    """The 10th, 25th, 50th, 75th and 90th percentiles, by the inclusive method (clinical.md)."""
-    cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else None
-    return {
-        f"p{p}": (cuts[p - 1] if cuts else float(values[0])) for p in REFERENCE_PERCENTILES
-    }
+def reference_percentiles(ordered: Sequence[float]) -> dict[str, float]:
+    """The 10th, 25th, 50th, 75th and 90th percentiles of sorted values, by the inclusive method
+    (clinical.md; statistics.quantiles(method="inclusive") interpolates the same way)."""
+    last = len(ordered) - 1
+    found = {}
+    for p in REFERENCE_PERCENTILES:
+        position = last * p / 100
+        low = math.floor(position)
+        high = min(low + 1, last)
+        found[f"p{p}"] = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return found
 
 
-def percentile_rank(value: float, values: Sequence[float]) -> float:
-    """100 · (count below + half the count equal) / n: the mid-rank definition (clinical.md)."""
-    below = sum(other < value for other in values)
-    equal = sum(other == value for other in values)
-    return 100 * (below + 0.5 * equal) / len(values)
+def percentile_rank(value: float, ordered: Sequence[float]) -> float:
+    """100 · (count below + half the count equal) / n among sorted values: the mid-rank
+    definition (clinical.md)."""
+    below = bisect.bisect_left(ordered, value)
+    equal = bisect.bisect_right(ordered, value) - below
+    return 100 * (below + 0.5 * equal) / len(ordered)

@@ -15,13 +15,14 @@ from server.services.access import visible_patients
 from server.services.cohort import visible_ids
 
 
-def _reference_values(principal, patient, kinds, measures):
+def _reference_values(principal, patient, kinds, measures, labels):
     """{(kind, instrument, score, label): ([values], [changes], {patient ids})} in one query.
 
     Comparable patients are those the caller may see, other than the patient, treated with the
-    same kind, read from their stored trends.
+    same kind, read from their stored trends (the database reads the time points' values).
     """
     values = defaultdict(lambda: ([], [], set()))
+    at_labels = [Trend.timepoints[(label, 0)].as_float() for label in labels]
     rows = db.session.execute(
         select(
             Trend.patient_id,
@@ -29,7 +30,7 @@ def _reference_values(principal, patient, kinds, measures):
             Trend.instrument,
             Trend.score_name,
             Trend.baseline_value,
-            Trend.timepoints,
+            *at_labels,
         )
         .join(Treatment, Treatment.id == Trend.treatment_id)
         .where(
@@ -39,17 +40,17 @@ def _reference_values(principal, patient, kinds, measures):
             Trend.instrument.in_(sorted({instrument for instrument, _ in measures})),
         )
     )
-    for patient_id, kind, instrument, score_name, baseline, timepoints in rows:
+    for patient_id, kind, instrument, score_name, baseline, *at_points in rows:
         if (instrument, score_name) not in measures:
             continue
-        for label, point in (timepoints or {}).items():
-            if point is None:
+        for label, value in zip(labels, at_points):
+            if value is None:
                 continue
             found, changes, patients = values[(kind, instrument, score_name, label)]
-            found.append(point[0])
+            found.append(value)
             patients.add(patient_id)
             if baseline is not None and label != "baseline":
-                changes.append(point[0] - baseline)
+                changes.append(value - baseline)
     return values
 
 
@@ -57,6 +58,7 @@ def _reference(found, changes, patients, value, change):
     """The reference at one time point and the patient's percentile in it; None if too few."""
     if len(patients) < MIN_REFERENCE_PATIENTS:
         return None
+    found, changes = sorted(found), sorted(changes)
     enough_changes = len(changes) >= MIN_REFERENCE_PATIENTS
     return {
         "patients": len(patients),
@@ -81,10 +83,18 @@ def add_references(principal, patient, view):
         for treatment in view["treatments"]
         for measure in treatment["measures"]
     }
+    labels = sorted(
+        {
+            label
+            for treatment in view["treatments"]
+            for measure in treatment["measures"]
+            for label in measure["timepoints"]
+        }
+    )
     values = {}
     if measures:
         trends.refresh_stale_among(visible_patients(principal))
-        values = _reference_values(principal, patient, kinds, measures)
+        values = _reference_values(principal, patient, kinds, measures, labels)
     for treatment in view["treatments"]:
         for measure in treatment["measures"]:
             baseline = measure["baseline"]["value"] if measure["baseline"] else None

@@ -18,13 +18,17 @@ def test_reference_percentiles_use_the_inclusive_method():
 
 
 def test_reference_percentiles_agree_with_statistics_quantiles_on_uneven_data():
-    values = [3.0, 17.5, 4.2, 9.9, 12.0, 1.1, 8.8, 30.0, 2.2, 14.4, 6.6, 7.7, 21.0]
+    values = sorted([3.0, 17.5, 4.2, 9.9, 12.0, 1.1, 8.8, 30.0, 2.2, 14.4, 6.6, 7.7, 21.0])
     deciles = statistics.quantiles(values, n=10, method="inclusive")
     quartiles = statistics.quantiles(values, n=4, method="inclusive")
     found = reference_percentiles(values)
     assert found["p10"] == pytest.approx(deciles[0])
     assert found["p90"] == pytest.approx(deciles[8])
     assert (found["p25"], found["p50"], found["p75"]) == pytest.approx(tuple(quartiles))
+
+
+def test_a_single_value_is_every_percentile():
+    assert set(reference_percentiles([7.0]).values()) == {7.0}
 
 
 def test_percentile_rank_counts_half_of_the_ties():
