@@ -1,44 +1,13 @@
-"""Demo data: a clinic whose 40 patients were followed for up to a year after their treatments."""
+"""How a demo patient's back fares after each treatment, and the check-ins that show it."""
 import math
-import random
 import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from server.clinical.instruments import ODI_SECTIONS
 from server.clinical.protocols import TimePoint, get_protocol
-from server.clinical.reminders import local_date
 from server.clock import utcnow
-from server.extensions import db
-from server.models import Organization
-from server.services import adverse_events, checkins, patients, staff, treatments
-from server.services.auth import Principal
 
-DEMO_ORGANIZATION = "Backtrack Demo Clinic"
-DEMO_TIMEZONE = "Europe/Berlin"
-# Published on purpose: the demo refuses to run in production.
-DEMO_STAFF = (
-    ("admin@demo.backtrack.test", "demo-admin-pass", "admin", "Ada Admin"),
-    ("clinician@demo.backtrack.test", "demo-clinician-pass", "clinician", "Chris Clinician"),
-)
-SEED = 20240501
-PATIENT_COUNT = 40
-
-FIRST_NAMES = (
-    "Alex Sam Robin Jo Kim Maria Jonas Lena Mehmet Sofia Paul Anna Luca Emma Noah Mia Ben Hannah"
-    " Elias Clara"
-).split()
-LAST_NAMES = (
-    "Example Sample Test Placeholder Mock Becker Schulz Novak Yilmaz Rossi Fischer Weber Hoffmann"
-    " Koch Richter Wolf Klein Braun"
-).split()
-CONDITIONS = (
-    "degenerative_disc_disease herniated_disc spinal_stenosis muscle_ligament_strain osteoarthritis"
-    " injury_trauma age_related unknown"
-).split()
-TIMEZONES = ("Europe/Berlin",) * 6 + ("Europe/London", "Europe/Vienna", "America/New_York")
 FIRST_TREATMENTS = (
     ("cell_therapy", "bone_marrow"),
     ("prp", None),
@@ -62,28 +31,6 @@ ACTIVITIES = ("walking the dog", "gardening", "sitting at work", "lifting a chil
 DIARY_NOTES = ("bad night", "after gardening", "long drive", "good day", None, None, None)
 SECTION_KEYS = [key for key, _ in ODI_SECTIONS]
 BASELINE = TimePoint("baseline", 0, -14, 0, ("nrs_pain", "odi"))
-
-
-def _demo_patients(rng):
-    """The demo patients: (external id, name, birth year, sex, condition, time zone)."""
-    return tuple(
-        (
-            f"DEMO-{n:03d}",
-            f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[(n * 7) % len(LAST_NAMES)]}",
-            rng.randint(1945, 1995),
-            ("female", "male")[n % 2] if n % 13 else "other",
-            CONDITIONS[n % len(CONDITIONS)],
-            TIMEZONES[n % len(TIMEZONES)],
-        )
-        for n in range(1, PATIENT_COUNT + 1)
-    )
-
-
-DEMO_PATIENTS = _demo_patients(random.Random(SEED))
-
-
-def _credentials():
-    return [f"  {role:<9} {email}  password: {password}" for email, password, role, _ in DEMO_STAFF]
 
 
 class Course:
@@ -225,118 +172,3 @@ def _odi_answers(rng, percent):
     if rng.random() < 0.1:
         del answers["sex_life"]
     return answers
-
-
-def _seed_patient(rng, principal, index, row):
-    external_id, name, birth_year, sex, condition, zone = row
-    patient = patients.create_patient(
-        principal,
-        {
-            "external_id": external_id,
-            "display_name": name,
-            "birth_year": birth_year,
-            "sex": sex,
-            "condition": condition,
-            "timezone": zone,
-            "reminder_time": time(9, 0),
-            "quiet_hours": {"start": time(21, 0), "end": time(8, 0)},
-        },
-    )
-    course = Course(rng, index, zone, local_date(utcnow(), zone))
-    plan = course.plan_treatments()
-    saved = [
-        treatments.create_treatment(
-            principal,
-            patient,
-            {
-                "kind": kind,
-                "performed_on": performed_on,
-                "protocol": protocol,
-                "details": {
-                    "cell_source": source,
-                    "target_levels": rng.choice(LEVELS) if kind != "physical_therapy" else [],
-                    "notes": None,
-                },
-            },
-        )
-        for kind, source, performed_on, protocol, _ in plan
-    ]
-    course.visits(plan)
-    if course.noisy_diary:
-        course.diary(plan)
-    return patient, saved, sorted(course.items, key=lambda item: item["completed_at"])
-
-
-def _drop_two_odi_sections(items):
-    """Leave two sections out of the first follow-up ODI: stored, but not scorable."""
-    odi = [item for item in items if item["instrument"] == "odi"]
-    answers = odi[1]["answers"] if len(odi) > 1 else odi[0]["answers"]
-    for key in ("lifting", "sex_life"):
-        answers.pop(key, None)
-
-
-def _store(patient, items):
-    """Store a patient's check-ins through the service, as the app would; returns how many."""
-    receipts = checkins.submit_batch(Principal.of_patient(patient), items)
-    refused = [receipt for receipt in receipts if receipt.status != "created"]
-    if refused:
-        raise RuntimeError(f"demo check-in refused for {patient.external_id}: {refused[0]}")
-    return len(receipts)
-
-
-def _adverse_events(rng, seeded):
-    """A mild, a moderate and a severe adverse event after cell therapy and PRP."""
-    reports = (
-        ("cell_therapy", 2, "mild", "Soreness at the bone-marrow harvest site for a few days."),
-        ("prp", 1, "moderate", "Flare of back pain after the injection, eased within a week."),
-        ("cell_therapy", 6, "severe", "Fever and severe back pain; admitted, suspected discitis."),
-    )
-    used = set()
-    for kind, after_days, severity, description in reports:
-        patient, treatment = next(
-            (patient, treatment)
-            for patient, saved in seeded
-            for treatment in saved
-            if treatment.kind == kind and patient.id not in used
-        )
-        used.add(patient.id)
-        adverse_events.report(
-            Principal.of_patient(patient),
-            {
-                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                "onset_on": treatment.performed_on + timedelta(days=after_days),
-                "description": description,
-                "severity": severity,
-                "treatment_id": treatment.id,
-            },
-        )
-    return len(reports)
-
-
-def seed_demo():
-    """Create the demo clinic once; returns the lines to print."""
-    existing = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORGANIZATION))
-    if existing is not None:
-        return ["Demo data already present. Sign in with:", *_credentials()]
-    rng = random.Random(SEED)
-    organization = staff.organization_named(DEMO_ORGANIZATION, DEMO_TIMEZONE)
-    users = [
-        staff.create_user(organization, email, password, role, name)
-        for email, password, role, name in DEMO_STAFF
-    ]
-    principal = Principal.of_user(users[1])
-    seeded, stored = [], 0
-    for index, row in enumerate(DEMO_PATIENTS):
-        patient, saved, items = _seed_patient(rng, principal, index, row)
-        if index == 3:
-            _drop_two_odi_sections(items)
-        stored += _store(patient, items)
-        seeded.append((patient, saved))
-    events = _adverse_events(rng, seeded)
-    db.session.commit()
-    treated = sum(len(saved) for _, saved in seeded)
-    return [
-        f"Seeded {DEMO_ORGANIZATION} with {len(seeded)} patients, {treated} treatments, "
-        f"{stored} check-ins and {events} adverse events. Sign in with:",
-        *_credentials(),
-    ]

@@ -1,0 +1,9 @@
+"""Demo data: a clinic whose 40 patients were followed for up to a year after their treatments.
+
+people.py says who is in the clinic, course.py how each patient fares and what they answer,
+seeding.py stores it all through the same services as the API.
+"""
+from server.demo.people import DEMO_PATIENTS, DEMO_STAFF
+from server.demo.seeding import seed_demo
+
+__all__ = ["DEMO_PATIENTS", "DEMO_STAFF", "seed_demo"]
