@@ -2,7 +2,6 @@
 from collections import defaultdict
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from server.clinical.instruments import get_instrument
@@ -10,14 +9,6 @@ from server.clinical.outcomes import change_status
 from server.demo import DEMO_PATIENTS, DEMO_STAFF, seed_demo
 from server.extensions import db
 from server.models import AdverseEvent, CheckIn, Patient, Treatment, User
-
-
-@pytest.fixture
-def seeded(app):
-    """The demo seeded once; yields the lines it printed."""
-    with app.app_context():
-        lines = seed_demo()
-    return lines
 
 
 def _odi_changes(checkins):
@@ -34,7 +25,8 @@ def _odi_changes(checkins):
     }
 
 
-def test_demo_seeds_forty_treated_patients_all_on_the_clinicians_team(app, seeded):
+def test_demo_seeds_forty_treated_patients_all_on_the_clinicians_team(demo_app):
+    app, seeded = demo_app
     assert "40 patients" in seeded[0]
     clinician_email = next(email for email, _, role, _ in DEMO_STAFF if role == "clinician")
     with app.app_context():
@@ -72,7 +64,8 @@ def test_demo_seeds_forty_treated_patients_all_on_the_clinicians_team(app, seede
     assert standard > len(treatments) / 2
 
 
-def test_demo_checkins_are_varied_recent_and_stored_through_the_service(app, seeded, clock):
+def test_demo_checkins_are_varied_recent_and_stored_through_the_service(demo_app, clock):
+    app, _ = demo_app
     with app.app_context():
         checkins = db.session.scalars(select(CheckIn)).all()
         sequences = dict(db.session.execute(select(Patient.id, Patient.checkin_seq)).all())
@@ -99,7 +92,9 @@ def test_demo_checkins_are_varied_recent_and_stored_through_the_service(app, see
     assert all(treatment_owners[event.treatment_id] == event.patient_id for event in events)
 
 
-def test_demo_second_run_changes_nothing(app, seeded):
+def test_demo_second_run_changes_nothing(demo_app):
+    app, _ = demo_app
+
     def counts():
         with app.app_context():
             return [
