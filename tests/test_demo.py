@@ -64,6 +64,17 @@ def test_demo_seeds_forty_treated_patients_all_on_the_clinicians_team(demo_app):
     assert standard > len(treatments) / 2
 
 
+def test_demo_patients_have_names_that_read_like_names(demo_app):
+    app, _ = demo_app
+    with app.app_context():
+        names = db.session.scalars(select(Patient.display_name)).all()
+    assert len(set(names)) == len(names) == len(DEMO_PATIENTS)
+    assert all(len(name.split()) >= 2 for name in names)
+    placeholders = ("example", "sample", "test", "placeholder", "mock", "patient")
+    assert not [name for name in names if any(word in name.lower() for word in placeholders)]
+    assert len({name.split()[-1] for name in names}) > len(names) / 2
+
+
 def test_demo_checkins_are_varied_recent_and_stored_through_the_service(demo_app, clock):
     app, _ = demo_app
     with app.app_context():
