@@ -6,9 +6,10 @@ from sqlalchemy import func, select
 
 from server.clinical.instruments import get_instrument
 from server.clinical.outcomes import change_status
-from server.demo import DEMO_PATIENTS, DEMO_STAFF, seed_demo
+from server.demo import DEMO_COLLEAGUES, DEMO_PATIENTS, DEMO_STAFF, seed_demo
 from server.extensions import db
 from server.models import AdverseEvent, CheckIn, Patient, Treatment, User
+from tests.builders import login_as
 
 
 def _odi_changes(checkins):
@@ -25,17 +26,12 @@ def _odi_changes(checkins):
     }
 
 
-def test_demo_seeds_forty_treated_patients_all_on_the_clinicians_team(demo_app):
+def test_demo_seeds_forty_treated_patients(demo_app):
     app, seeded = demo_app
     assert "40 patients" in seeded[0]
-    clinician_email = next(email for email, _, role, _ in DEMO_STAFF if role == "clinician")
     with app.app_context():
-        clinician = db.session.scalar(select(User).where(User.email == clinician_email))
         patients = db.session.scalars(select(Patient)).all()
         assert len(patients) == len(DEMO_PATIENTS) == 40
-        assert all(
-            [member.id for member in patient.care_team] == [clinician.id] for patient in patients
-        )
         treatments = db.session.scalars(select(Treatment).order_by(Treatment.performed_on)).all()
     per_patient = defaultdict(list)
     for treatment in treatments:
@@ -62,6 +58,30 @@ def test_demo_seeds_forty_treated_patients_all_on_the_clinicians_team(demo_app):
     assert len(later_surgery) >= 2
     standard = sum(t.protocol == "spine-standard" for t in treatments)
     assert standard > len(treatments) / 2
+
+
+def test_demo_spreads_patients_over_care_teams_the_clinician_sees_a_share_of(demo_app):
+    app, _ = demo_app
+    with app.app_context():
+        teams = [
+            [member.email for member in patient.care_team]
+            for patient in db.session.scalars(select(Patient))
+        ]
+        headers = {
+            role: login_as(app, db.session.scalar(select(User).where(User.email == email)))
+            for email, _, role, _ in DEMO_STAFF
+        }
+        db.session.commit()
+    assert all(teams)
+    assert len({email for team in teams for email in team}) == 1 + len(DEMO_COLLEAGUES)
+    assert any(len(team) == 2 for team in teams)
+    clinician_email = next(email for email, _, role, _ in DEMO_STAFF if role == "clinician")
+    mine = sum(clinician_email in team for team in teams)
+    assert len(teams) / 4 <= mine < len(teams)
+    client = app.test_client()
+    for role, expected in (("clinician", mine), ("admin", len(teams))):
+        response = client.get("/api/v1/patients?per_page=1", headers=headers[role])
+        assert response.json["total"] == expected
 
 
 def test_demo_patients_have_names_that_read_like_names(demo_app):

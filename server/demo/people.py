@@ -8,6 +8,15 @@ DEMO_STAFF = (
     ("admin@demo.backtrack.test", "demo-admin-pass", "admin", "Ada Admin"),
     ("clinician@demo.backtrack.test", "demo-clinician-pass", "clinician", "Chris Clinician"),
 )
+# The demo clinician's colleagues, so that patients are spread over care teams. They get
+# random passwords: nobody signs in as them.
+DEMO_COLLEAGUES = (
+    ("a.okonkwo@demo.backtrack.test", "Amara Okonkwo"),
+    ("j.lindqvist@demo.backtrack.test", "Johan Lindqvist"),
+    ("p.iyer@demo.backtrack.test", "Priya Iyer"),
+    ("m.kowalczyk@demo.backtrack.test", "Marek Kowalczyk"),
+    ("s.haddad@demo.backtrack.test", "Samira Haddad"),
+)
 SEED = 20240501
 PATIENT_COUNT = 40
 
@@ -113,9 +122,17 @@ def _name(rng, sex, taken):
             taken.add(name)
             return name
 
+def _care_team(rng, clinicians):
+    """The demo clinician (0) leads about a third of the teams; some teams have two members."""
+    lead = 0 if rng.random() < 0.36 else rng.randrange(1, clinicians)
+    if rng.random() < 0.3:
+        return (lead, rng.choice([n for n in range(clinicians) if n != lead]))
+    return (lead,)
+
 
 def _demo_patients(rng):
-    """The demo patients: (external id, name, birth year, sex, condition, time zone)."""
+    """The demo patients: (external id, name, birth year, sex, condition, time zone, care team),
+    the care team as places in the clinic's clinicians, the first the main one."""
     taken, rows = set(), []
     for n in range(1, PATIENT_COUNT + 1):
         sex = ("female", "male")[n % 2] if n % 13 else "other"
@@ -127,6 +144,7 @@ def _demo_patients(rng):
                 sex,
                 CONDITIONS[n % len(CONDITIONS)],
                 TIMEZONES[n % len(TIMEZONES)],
+                _care_team(rng, 1 + len(DEMO_COLLEAGUES)),
             )
         )
     return tuple(rows)

@@ -1,5 +1,6 @@
 """Seeding the demo clinic through the same services as the API, once."""
 import random
+import secrets
 import uuid
 from datetime import time, timedelta
 
@@ -8,7 +9,14 @@ from sqlalchemy import select
 from server.clinical.reminders import local_date
 from server.clock import utcnow
 from server.demo.course import LEVELS, Course
-from server.demo.people import DEMO_ORGANIZATION, DEMO_PATIENTS, DEMO_STAFF, DEMO_TIMEZONE, SEED
+from server.demo.people import (
+    DEMO_COLLEAGUES,
+    DEMO_ORGANIZATION,
+    DEMO_PATIENTS,
+    DEMO_STAFF,
+    DEMO_TIMEZONE,
+    SEED,
+)
 from server.extensions import db
 from server.models import Organization
 from server.services import adverse_events, checkins, patients, staff, treatments
@@ -19,8 +27,23 @@ def _credentials():
     return [f"  {role:<9} {email}  password: {password}" for email, password, role, _ in DEMO_STAFF]
 
 
-def _seed_patient(rng, principal, index, row):
-    external_id, name, birth_year, sex, condition, zone = row
+def _create_staff(organization):
+    """The published admin and clinician, then the clinician's colleagues; returns clinicians."""
+    users = [
+        staff.create_user(organization, email, password, role, name)
+        for email, password, role, name in DEMO_STAFF
+    ]
+    colleagues = [
+        staff.create_user(organization, email, secrets.token_urlsafe(18), "clinician", name)
+        for email, name in DEMO_COLLEAGUES
+    ]
+    return [user for user in users if user.role == "clinician"] + colleagues
+
+
+def _seed_patient(rng, clinicians, index, row):
+    external_id, name, birth_year, sex, condition, zone, team = row
+    care_team = [clinicians[n] for n in team]
+    principal = Principal.of_user(care_team[0])
     patient = patients.create_patient(
         principal,
         {
@@ -32,6 +55,7 @@ def _seed_patient(rng, principal, index, row):
             "timezone": zone,
             "reminder_time": time(9, 0),
             "quiet_hours": {"start": time(21, 0), "end": time(8, 0)},
+            "care_team": [member.id for member in care_team[1:]],
         },
     )
     course = Course(rng, index, zone, local_date(utcnow(), zone))
@@ -112,14 +136,10 @@ def seed_demo():
         return ["Demo data already present. Sign in with:", *_credentials()]
     rng = random.Random(SEED)
     organization = staff.organization_named(DEMO_ORGANIZATION, DEMO_TIMEZONE)
-    users = [
-        staff.create_user(organization, email, password, role, name)
-        for email, password, role, name in DEMO_STAFF
-    ]
-    principal = Principal.of_user(users[1])
+    clinicians = _create_staff(organization)
     seeded, stored = [], 0
     for index, row in enumerate(DEMO_PATIENTS):
-        patient, saved, items = _seed_patient(rng, principal, index, row)
+        patient, saved, items = _seed_patient(rng, clinicians, index, row)
         if index == 3:
             _drop_two_odi_sections(items)
         stored += _store(patient, items)
