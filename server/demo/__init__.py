@@ -1,4 +1,4 @@
-"""Demo data: a clinic whose 40 patients were followed for up to a year after their treatments.
+"""Demo data: a clinic whose 300 patients were followed for up to two years after treatment.
 
 people.py says who is in the clinic, course.py how each patient fares and what they answer,
 seeding.py stores it all through the same services as the API.

@@ -1,5 +1,6 @@
-"""Who is in the demo clinic: its staff, and the patients with their profiles."""
+"""Who is in the demo clinic: its staff, and fictional patients with their first treatment."""
 import random
+from typing import NamedTuple
 
 DEMO_ORGANIZATION = "Backtrack Demo Clinic"
 DEMO_TIMEZONE = "Europe/Berlin"
@@ -18,13 +19,58 @@ DEMO_COLLEAGUES = (
     ("s.haddad@demo.backtrack.test", "Samira Haddad"),
 )
 SEED = 20240501
-PATIENT_COUNT = 40
 
-CONDITIONS = (
-    "degenerative_disc_disease herniated_disc spinal_stenosis muscle_ligament_strain osteoarthritis"
-    " injury_trauma age_related unknown"
-).split()
-TIMEZONES = ("Europe/Berlin",) * 6 + ("Europe/London", "Europe/Vienna", "America/New_York")
+# Everyone's first treatment, (kind, cell source): how many patients had it. Cell therapy is
+# what the product is for, so it has the most patients and every cell source.
+FIRST_TREATMENTS = {
+    ("cell_therapy", "bone_marrow"): 36,
+    ("cell_therapy", "adipose"): 24,
+    ("cell_therapy", "umbilical"): 15,
+    ("cell_therapy", "allogeneic_other"): 15,
+    ("prp", None): 45,
+    ("epidural_steroid", None): 45,
+    ("physical_therapy", None): 45,
+    ("medication", None): 25,
+    ("surgery", None): 35,
+    ("other", None): 15,
+}
+PATIENT_COUNT = sum(FIRST_TREATMENTS.values())
+
+# Causes seen before each kind of treatment; a cause listed twice is twice as likely.
+CONDITIONS_BY_KIND = {
+    "cell_therapy": ("degenerative_disc_disease",) * 4
+    + ("osteoarthritis", "age_related", "herniated_disc"),
+    "prp": ("degenerative_disc_disease",) * 2
+    + ("osteoarthritis", "muscle_ligament_strain", "injury_trauma"),
+    "epidural_steroid": ("herniated_disc",) * 3
+    + ("spinal_stenosis",) * 2
+    + ("degenerative_disc_disease",),
+    "medication": (
+        "muscle_ligament_strain",
+        "poor_posture",
+        "fibromyalgia",
+        "lifestyle",
+        "obesity",
+        "unknown",
+    ),
+    "physical_therapy": ("muscle_ligament_strain",) * 2
+    + ("poor_posture", "scoliosis", "lifestyle", "obesity", "age_related", "unknown"),
+    "surgery": ("herniated_disc",) * 3 + ("spinal_stenosis",) * 2 + ("scoliosis", "injury_trauma"),
+    "other": (
+        "unknown",
+        "osteoarthritis",
+        "fibromyalgia",
+        "age_related",
+        "degenerative_disc_disease",
+    ),
+}
+TIMEZONES = ("Europe/Berlin",) * 12 + (
+    "Europe/Vienna",
+    "Europe/Zurich",
+    "Europe/London",
+    "Europe/Istanbul",
+    "America/New_York",
+)
 
 # Given names (female, male) and family names that go together, from several cultures; the
 # patients are fictional, any likeness to a real person is chance. Weights: a Berlin clinic.
@@ -109,6 +155,18 @@ NAMES = (
     (1, "Ivana Marija Ana Petra", "Ivan Luka Marko Tomislav", "Horvat Kovačević Babić Marić Jurić"),
     (1, "Shirin Parisa Maryam Leila", "Reza Dariush Amir Babak", "Ahmadi Hosseini Karimi Moradi"),
 )
+class DemoPatient(NamedTuple):
+    """A demo patient's fixed facts; what happens after the treatment is their Course."""
+
+    external_id: str
+    name: str
+    birth_year: int
+    sex: str
+    condition: str
+    timezone: str
+    kind: str
+    cell_source: str | None
+    care_team: tuple[int, ...]  # places in the clinic's clinicians, the first is the main one
 
 
 def _name(rng, sex, taken):
@@ -122,6 +180,7 @@ def _name(rng, sex, taken):
             taken.add(name)
             return name
 
+
 def _care_team(rng, clinicians):
     """The demo clinician (0) leads about a third of the teams; some teams have two members."""
     lead = 0 if rng.random() < 0.36 else rng.randrange(1, clinicians)
@@ -131,20 +190,22 @@ def _care_team(rng, clinicians):
 
 
 def _demo_patients(rng):
-    """The demo patients: (external id, name, birth year, sex, condition, time zone, care team),
-    the care team as places in the clinic's clinicians, the first the main one."""
+    firsts = [first for first, count in FIRST_TREATMENTS.items() for _ in range(count)]
+    rng.shuffle(firsts)
     taken, rows = set(), []
-    for n in range(1, PATIENT_COUNT + 1):
-        sex = ("female", "male")[n % 2] if n % 13 else "other"
+    for n, (kind, source) in enumerate(firsts, start=1):
+        sex = rng.choices(("female", "male", "other", "unknown"), (49, 48, 2, 1))[0]
         rows.append(
-            (
-                f"DEMO-{n:03d}",
-                _name(rng, sex, taken),
-                rng.randint(1945, 1995),
-                sex,
-                CONDITIONS[n % len(CONDITIONS)],
-                TIMEZONES[n % len(TIMEZONES)],
-                _care_team(rng, 1 + len(DEMO_COLLEAGUES)),
+            DemoPatient(
+                external_id=f"DEMO-{n:03d}",
+                name=_name(rng, sex, taken),
+                birth_year=rng.randint(1942, 1998),
+                sex=sex,
+                condition=rng.choice(CONDITIONS_BY_KIND[kind]),
+                timezone=rng.choice(TIMEZONES),
+                kind=kind,
+                cell_source=source,
+                care_team=_care_team(rng, 1 + len(DEMO_COLLEAGUES)),
             )
         )
     return tuple(rows)

@@ -1,14 +1,14 @@
 """Seeding the demo clinic through the same services as the API, once."""
 import random
 import secrets
-import uuid
+from collections import Counter
 from datetime import time, timedelta
 
 from sqlalchemy import select
 
 from server.clinical.reminders import local_date
 from server.clock import utcnow
-from server.demo.course import LEVELS, Course
+from server.demo.course import Course
 from server.demo.people import (
     DEMO_COLLEAGUES,
     DEMO_ORGANIZATION,
@@ -21,6 +21,28 @@ from server.extensions import db
 from server.models import Organization
 from server.services import adverse_events, checkins, patients, staff, treatments
 from server.services.auth import Principal
+
+# Fictional reports, each given to one patient with such a treatment:
+# (kind, cell source or None for any, days after the treatment, severity, description).
+ADVERSE_EVENTS = (
+    ("cell_therapy", "bone_marrow", 2, "mild", "Soreness at the bone-marrow harvest site."),
+    ("cell_therapy", "adipose", 3, "mild", "Bruising and tenderness where the fat was taken."),
+    ("prp", None, 1, "mild", "Pain at the injection site, settled with ice in two days."),
+    ("epidural_steroid", None, 1, "mild", "Headache and facial flushing the day after."),
+    ("medication", None, 10, "mild", "Upset stomach; switched to another medicine."),
+    ("physical_therapy", None, 14, "mild", "Muscle soreness after the first sessions."),
+    ("prp", None, 2, "moderate", "Flare of back pain after the injection, eased within a week."),
+    ("epidural_steroid", None, 3, "moderate", "Raised blood sugar for several days."),
+    ("cell_therapy", "umbilical", 5, "moderate", "Two weeks of worse back and leg pain."),
+    ("surgery", None, 12, "moderate", "Superficial wound infection, treated with antibiotics."),
+    ("cell_therapy", "bone_marrow", 6, "severe", "Fever and severe back pain; suspected discitis."),
+    ("surgery", None, 0, "severe", "Dural tear during surgery; repaired, longer hospital stay."),
+    ("cell_therapy", "allogeneic_other", 1, "severe", "Fever and rash; admitted to observe."),
+    ("surgery", None, 9, "life_threatening", "Pulmonary embolism; treated in intensive care."),
+    ("medication", None, 40, "life_threatening", "Bleeding stomach ulcer; needed a transfusion."),
+)
+# Patients seeded per transaction: one commit for all of them would hold a large session.
+COMMIT_EVERY = 100
 
 
 def _credentials():
@@ -40,47 +62,38 @@ def _create_staff(organization):
     return [user for user in users if user.role == "clinician"] + colleagues
 
 
-def _seed_patient(rng, clinicians, index, row):
-    external_id, name, birth_year, sex, condition, zone, team = row
-    care_team = [clinicians[n] for n in team]
-    principal = Principal.of_user(care_team[0])
-    patient = patients.create_patient(
+def _create_patient(principal, row, care_team):
+    return patients.create_patient(
         principal,
         {
-            "external_id": external_id,
-            "display_name": name,
-            "birth_year": birth_year,
-            "sex": sex,
-            "condition": condition,
-            "timezone": zone,
+            "external_id": row.external_id,
+            "display_name": row.name,
+            "birth_year": row.birth_year,
+            "sex": row.sex,
+            "condition": row.condition,
+            "timezone": row.timezone,
             "reminder_time": time(9, 0),
             "quiet_hours": {"start": time(21, 0), "end": time(8, 0)},
-            "care_team": [member.id for member in care_team[1:]],
+            "care_team": [member.id for member in care_team],
         },
     )
-    course = Course(rng, index, zone, local_date(utcnow(), zone))
-    plan = course.plan_treatments()
-    saved = [
-        treatments.create_treatment(
-            principal,
-            patient,
-            {
-                "kind": kind,
-                "performed_on": performed_on,
-                "protocol": protocol,
-                "details": {
-                    "cell_source": source,
-                    "target_levels": rng.choice(LEVELS) if kind != "physical_therapy" else [],
-                    "notes": None,
-                },
+
+
+def _create_treatment(principal, patient, step):
+    return treatments.create_treatment(
+        principal,
+        patient,
+        {
+            "kind": step.kind,
+            "performed_on": step.performed_on,
+            "protocol": step.protocol,
+            "details": {
+                "cell_source": step.cell_source,
+                "target_levels": step.target_levels,
+                "notes": step.notes,
             },
-        )
-        for kind, source, performed_on, protocol, _ in plan
-    ]
-    course.visits(plan)
-    if course.noisy_diary:
-        course.diary(plan)
-    return patient, saved, sorted(course.items, key=lambda item: item["completed_at"])
+        },
+    )
 
 
 def _drop_two_odi_sections(items):
@@ -100,33 +113,53 @@ def _store(patient, items):
     return len(receipts)
 
 
-def _adverse_events(rng, seeded):
-    """A mild, a moderate and a severe adverse event after cell therapy and PRP."""
-    reports = (
-        ("cell_therapy", 2, "mild", "Soreness at the bone-marrow harvest site for a few days."),
-        ("prp", 1, "moderate", "Flare of back pain after the injection, eased within a week."),
-        ("cell_therapy", 6, "severe", "Fever and severe back pain; admitted, suspected discitis."),
-    )
-    used = set()
-    for kind, after_days, severity, description in reports:
-        patient, treatment = next(
-            (patient, treatment)
-            for patient, saved in seeded
-            for treatment in saved
-            if treatment.kind == kind and patient.id not in used
-        )
-        used.add(patient.id)
-        adverse_events.report(
-            Principal.of_patient(patient),
-            {
-                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                "onset_on": treatment.performed_on + timedelta(days=after_days),
-                "description": description,
-                "severity": severity,
-                "treatment_id": treatment.id,
-            },
-        )
-    return len(reports)
+def _report_adverse_event(patient, course, saved, pending):
+    """Report the first pending event that fits one of the patient's treatments; True if one did."""
+    if not course.may_report:
+        return False
+    for step, treatment in zip(course.steps, saved):
+        for report in pending:
+            kind, source, after_days, severity, description = report
+            onset_on = step.performed_on + timedelta(days=after_days)
+            if (
+                kind == step.kind
+                and source in (None, step.cell_source)
+                and onset_on <= course.today
+                and onset_on < course.stops_on
+            ):
+                pending.remove(report)
+                adverse_events.report(
+                    Principal.of_patient(patient),
+                    {
+                        "id": course.new_id(),
+                        "onset_on": onset_on,
+                        "description": description,
+                        "severity": severity,
+                        "treatment_id": treatment.id,
+                    },
+                )
+                return True
+    return False
+
+
+def _seed_patient(index, row, clinicians, pending, tally):
+    """One patient, their treatments, check-ins, adverse event and withdrawal, if any."""
+    care_team = [clinicians[n] for n in row.care_team]
+    principal = Principal.of_user(care_team[0])
+    patient = _create_patient(principal, row, care_team[1:])
+    # Each patient draws from their own random source: one course never shifts another.
+    course = Course(random.Random(SEED * 1000 + index), row, local_date(utcnow(), row.timezone))
+    saved = [_create_treatment(principal, patient, step) for step in course.steps]
+    items = course.checkins()
+    if index == 3:
+        _drop_two_odi_sections(items)
+    tally["check-ins"] += _store(patient, items)
+    tally["treatments"] += len(saved)
+    if _report_adverse_event(patient, course, saved, pending):
+        tally["adverse events"] += 1
+    if course.withdraws:
+        patients.update_patient(principal, patient, {"status": "withdrawn"})
+        tally["withdrawn"] += 1
 
 
 def seed_demo():
@@ -134,21 +167,18 @@ def seed_demo():
     existing = db.session.scalar(select(Organization).where(Organization.name == DEMO_ORGANIZATION))
     if existing is not None:
         return ["Demo data already present. Sign in with:", *_credentials()]
-    rng = random.Random(SEED)
     organization = staff.organization_named(DEMO_ORGANIZATION, DEMO_TIMEZONE)
     clinicians = _create_staff(organization)
-    seeded, stored = [], 0
+    pending, tally = list(ADVERSE_EVENTS), Counter()
     for index, row in enumerate(DEMO_PATIENTS):
-        patient, saved, items = _seed_patient(rng, clinicians, index, row)
-        if index == 3:
-            _drop_two_odi_sections(items)
-        stored += _store(patient, items)
-        seeded.append((patient, saved))
-    events = _adverse_events(rng, seeded)
+        _seed_patient(index, row, clinicians, pending, tally)
+        if (index + 1) % COMMIT_EVERY == 0:
+            db.session.commit()
     db.session.commit()
-    treated = sum(len(saved) for _, saved in seeded)
     return [
-        f"Seeded {DEMO_ORGANIZATION} with {len(seeded)} patients, {treated} treatments, "
-        f"{stored} check-ins and {events} adverse events. Sign in with:",
+        f"Seeded {DEMO_ORGANIZATION} with {len(DEMO_PATIENTS)} patients"
+        f" ({tally['withdrawn']} withdrawn), {tally['treatments']} treatments,"
+        f" {tally['check-ins']} check-ins and {tally['adverse events']} adverse events."
+        " Sign in with:",
         *_credentials(),
     ]
