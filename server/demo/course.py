@@ -125,7 +125,7 @@ class Course:
         )
 
     def _plan(self, kind, source, first_on):
-        """The treatments up to today: the first, then surgery or another try when it failed."""
+        """The treatments: the first, then surgery or another try when one failed or wore off."""
         rng = self.rng
         steps = [self._step(kind, source, first_on)]
         while len(steps) < 3 and steps[-1].kind != "surgery":
@@ -140,7 +140,8 @@ class Course:
             else:
                 break
             steps.append(self._step(kind, None, last.performed_on + timedelta(days=after)))
-        return [step for step in steps if step.performed_on <= self.today]
+        # Nothing after today, nor after the patient stopped answering.
+        return [step for step in steps if step.performed_on <= min(self.today, self.stops_on)]
 
     def level(self, day):
         """The patient's true ODI percent, back and leg pain on a calendar day."""
