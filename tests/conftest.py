@@ -68,6 +68,21 @@ def app(_shared_app):
         empty_tables()
 
 
+@pytest.fixture(scope="module")
+def demo_app(_shared_app):
+    """The backend's app with the demo seeded once for a whole module, as seeding takes
+    seconds; yields (app, the lines the seeding printed). The module's tests only read it."""
+    from server.demo import seed_demo
+
+    with _shared_app.app_context():
+        limiter.reset()
+        lines = seed_demo()
+    yield _shared_app, lines
+    with _shared_app.app_context():
+        db.session.remove()
+        empty_tables()
+
+
 @pytest.fixture
 def client(app):
     """A test client for the app."""

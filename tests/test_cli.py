@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from server import create_app
-from server.demo import DEMO_PATIENTS, DEMO_STAFF
+from server.demo import DEMO_COLLEAGUES, DEMO_PATIENTS, DEMO_STAFF
 from server.extensions import db
 from server.models import Organization, Patient, User
 from tests.builders import TEST_SETTINGS
@@ -70,11 +70,12 @@ def test_demo_seeds_once_and_prints_working_credentials(app, client):
         assert f"{email}  password: {password}" in first.output
         login = {"email": email, "password": password}
         assert client.post("/api/v1/auth/login", json=login).status_code == 200
-    assert counts(app) == (1, len(DEMO_STAFF), len(DEMO_PATIENTS))
+    demo_counts = (1, len(DEMO_STAFF) + len(DEMO_COLLEAGUES), len(DEMO_PATIENTS))
+    assert counts(app) == demo_counts
     again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0
     assert "already present" in again.output
-    assert counts(app) == (1, len(DEMO_STAFF), len(DEMO_PATIENTS))
+    assert counts(app) == demo_counts
 
 
 def test_demo_refuses_to_run_in_production():
