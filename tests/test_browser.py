@@ -229,3 +229,48 @@ def test_the_worklist_works_with_the_keyboard(page, live):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/clinic/patients/" in page.url
+
+
+def test_the_patient_page_shades_comparable_patients_and_shows_percentiles(page, live):
+    worklist = live.api("/api/v1/worklist?per_page=100")
+    for row in worklist["items"]:
+        trends = live.api(f"/api/v1/patients/{row['patient_id']}/trends")
+        referenced = [
+            (treatment, measure)
+            for treatment in trends["treatments"][-1:]
+            for measure in treatment["measures"]
+            if any(reference for reference in measure["reference"].values())
+        ]
+        if referenced:
+            break
+    assert referenced, "no demo patient has ten comparable patients"
+    treatment, measure = referenced[0]
+    key = f"{measure['instrument']}.{measure['score_name']}"
+    sign_in(page, live)
+    page.goto(f"{live.base}/clinic/patients/{row['patient_id']}")
+    labels = page.eval_on_selector(
+        f"article[data-measure='{key}'] canvas",
+        "c => Chart.getChart(c).data.datasets.map(d => d.label)",
+    )
+    assert labels[:4] == ["P90", "P10", "P75", "P25"]
+    ranks = page.locator(f"article[data-measure='{key}'] tr[data-treatment-id='{treatment['treatment_id']}'] .rank")
+    expected = [
+        f"P{reference['percentile']['value']:.0f}"
+        for reference in measure["reference"].values()
+        if reference and reference["percentile"]["value"] is not None
+    ]
+    assert ranks.all_inner_texts() == expected
+
+
+def test_the_cohort_page_shows_the_anchor_agreement(page, live):
+    outcomes = live.api("/api/v1/cohort/outcomes?instrument=odi&timepoint=6m")
+    sign_in(page, live)
+    page.goto(f"{live.base}/clinic/cohort?instrument=odi&timepoint=6m")
+    cells = page.locator("table.anchor td").all_inner_texts()
+    anchor = outcomes["anchor"]
+    assert cells == [
+        str(anchor[name])
+        for name in (
+            "improved_both", "improved_by_mic_only", "improved_by_anchor_only", "improved_by_neither"
+        )
+    ]
