@@ -142,23 +142,24 @@ def test_a_patients_trend_is_placed_among_comparable_patients(app, client, world
     assert reference_at(client, world, "12m") is None
 
 
-def test_fewer_than_ten_comparable_patients_give_no_reference(app, client, world, pinned):
-    comparable_patients(app, world, 9)
+def treat_patient_a(app, world):
+    """Patient A's cell therapy on TREATED and an ODI at 3 months."""
     with app.app_context():
         patient = db.session.get(Patient, world.ids["patient_a"])
         record_treatment(patient.id, TREATED, kind="cell_therapy")
         record_checkin(patient, "odi", odi(4), noon(TREATED + timedelta(days=91)))
         db.session.commit()
+
+
+def test_fewer_than_ten_comparable_patients_give_no_reference(app, client, world, pinned):
+    comparable_patients(app, world, 9)
+    treat_patient_a(app, world)
     assert reference_at(client, world, "3m") is None
 
 
 def test_another_care_teams_patients_never_enter_a_clinicians_reference(app, client, world, pinned):
     comparable_patients(app, world, 12)
-    with app.app_context():
-        patient = db.session.get(Patient, world.ids["patient_a"])
-        record_treatment(patient.id, TREATED, kind="cell_therapy")
-        record_checkin(patient, "odi", odi(4), noon(TREATED + timedelta(days=91)))
-        db.session.commit()
+    treat_patient_a(app, world)
     assert reference_at(client, world, "3m", "admin")["patients"] == 12
     assert reference_at(client, world, "3m", "clinician_on_team") is None
 

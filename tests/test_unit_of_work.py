@@ -31,6 +31,15 @@ def probe_app(app, database_url):
         patient = access.patient_for(current_principal(), patient_id, "probe.read")
         return {"id": patient.id}
 
+    @views.post("/probe/patients-then-read/<id:patient_id>")
+    @staff_only
+    def create_then_read(patient_id):
+        patients.create_patient(
+            current_principal(), {"external_id": "LOST-2", "display_name": "Lost too"}
+        )
+        access.patient_for(current_principal(), patient_id, "probe.read")
+        return {"id": patient_id}
+
     @views.post("/probe/patients-then-fail")
     @staff_only
     def create_then_fail():
@@ -69,14 +78,18 @@ def audit_rows(app, action):
         ).all()
 
 
-def test_a_view_that_never_commits_still_stores_its_audit_event(app, probe_app, world):
+@pytest.mark.parametrize(
+    "caller, status, outcome",
+    [("clinician_on_team", 200, "success"), ("clinician_off_team", 404, "denied")],
+)
+def test_a_view_that_never_commits_still_stores_its_audit_event(
+    app, probe_app, world, caller, status, outcome
+):
     client = probe_app.test_client()
     patient_id = world.ids["patient_a"]
-    response = client.get(
-        f"/probe/patients/{patient_id}", headers=world.headers["clinician_on_team"]
-    )
-    assert response.status_code == 200
-    assert audit_rows(app, "probe.read") == [(patient_id, "success", "127.0.0.1")]
+    response = client.get(f"/probe/patients/{patient_id}", headers=world.headers[caller])
+    assert response.status_code == status
+    assert audit_rows(app, "probe.read") == [(patient_id, outcome, "127.0.0.1")]
 
 
 def test_a_request_failing_after_a_write_stores_none_of_it(app, probe_app, world):
@@ -96,11 +109,14 @@ def test_a_denied_read_keeps_its_denied_event_while_its_work_is_rolled_back(
 ):
     client = probe_app.test_client()
     patient_id = world.ids["patient_a"]
-    response = client.get(
-        f"/probe/patients/{patient_id}", headers=world.headers["clinician_off_team"]
+    response = client.post(
+        f"/probe/patients-then-read/{patient_id}", headers=world.headers["clinician_off_team"]
     )
     assert response.status_code == 404
     assert audit_rows(app, "probe.read") == [(patient_id, "denied", "127.0.0.1")]
+    assert audit_rows(app, "patient.create") == []
+    with app.app_context():
+        assert db.session.scalar(select(Patient).where(Patient.external_id == "LOST-2")) is None
 
 
 def test_a_commit_that_fails_answers_an_error_not_a_success(app, probe_app, world):
