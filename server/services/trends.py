@@ -54,7 +54,7 @@ def on_treatment_saved(treatment, created, changed):
     mark_stale(treatment.patient_id)
 
 
-def on_patient_changed(patient, changed):
+def on_patient_changed(patient, changed, principal=None):
     """A new time zone can move check-ins, which fall on local days, across a window edge."""
     if "timezone" in changed:
         mark_stale(patient.id)
