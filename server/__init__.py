@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from server import config as settings
-from server import extensions, unit_of_work
+from server import extensions, security, unit_of_work
 from server.errors import register_error_handlers
 from server.json_provider import OrjsonProvider
 
@@ -37,6 +37,8 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     settings.validate(app.config, app.instance_path)
     app.url_map.converters["id"] = IdConverter
+    # First, so that its headers go on every response, even one the unit of work replaces.
+    security.register(app)
     register_extensions(app)
     register_blueprints(app)
     register_receivers()

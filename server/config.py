@@ -32,6 +32,16 @@ def _float(name, default):
     return _number(name, default, float)
 
 
+def _flag(name):
+    """Read an on/off setting: 1, true or yes (any case) is on."""
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def _origins(name):
+    """Read a comma-separated list of origins; empty means none."""
+    return [origin.strip() for origin in os.environ.get(name, "").split(",") if origin.strip()]
+
+
 def _default_database_url(instance_path):
     """A SQLite file under instance/ for development and the demo."""
     return "sqlite:///" + os.path.join(instance_path, "backtrack.sqlite3")
@@ -66,8 +76,18 @@ def from_environment(instance_path):
             "LOGIN_FAILURE_LIMIT", "5 per minute;20 per hour"
         ),
         "ENROLL_FAILURE_LIMIT": os.environ.get("ENROLL_FAILURE_LIMIT", "10 per minute"),
+        "CHECKIN_RATE_LIMIT": os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "backtrack"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: count in the process's memory meanwhile rather than answer 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "CORS_ORIGINS": _origins("CORS_ORIGINS"),
+        # Production refuses each unsafe choice below unless its own setting allows it.
+        "ALLOW_DEBUG": _flag("ALLOW_DEBUG"),
+        "ALLOW_WEAK_SECRET_KEY": _flag("ALLOW_WEAK_SECRET_KEY"),
+        "ALLOW_SQLITE": _flag("ALLOW_SQLITE"),
+        "ALLOW_MEMORY_RATE_LIMITS": _flag("ALLOW_MEMORY_RATE_LIMITS"),
         # Policy (clinical.md): ODI scored with at most this many sections missing.
         "ODI_MAX_MISSING_SECTIONS": _int("ODI_MAX_MISSING_SECTIONS", 1),
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
@@ -132,16 +152,49 @@ def _development_secret(instance_path):
         return file.read().strip()
 
 
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _production_refusals(config):
+    """What production refuses, each with the setting that allows it anyway."""
+    secret = config.get("SECRET_KEY") or ""
+    return (
+        (bool(config.get("DEBUG")), "ALLOW_DEBUG", "debug mode (FLASK_DEBUG) is on"),
+        (
+            len(secret) < MIN_SECRET_KEY_LENGTH,
+            "ALLOW_WEAK_SECRET_KEY",
+            f"SECRET_KEY is missing or shorter than {MIN_SECRET_KEY_LENGTH} characters",
+        ),
+        (
+            config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"),
+            "ALLOW_SQLITE",
+            "DATABASE_URL is SQLite, not PostgreSQL",
+        ),
+        (
+            config["RATELIMIT_STORAGE_URI"].startswith("memory://"),
+            "ALLOW_MEMORY_RATE_LIMITS",
+            "RATELIMIT_STORAGE_URI is memory://: each worker process would count on its own",
+        ),
+    )
+
+
+def validate_production(config):
+    """Refuse to start production with an unsafe setting its own ALLOW_ setting does not allow."""
+    refused = [
+        f"{problem} (set {allowance}=1 to allow it)"
+        for unsafe, allowance, problem in _production_refusals(config)
+        if unsafe and not config.get(allowance)
+    ]
+    if refused:
+        raise ConfigError("refusing to start in production: " + "; ".join(refused))
+
+
 def validate(config, instance_path):
     """Stop start-up on settings that would be unsafe or meaningless."""
+    if config["ENV_NAME"] == "production":
+        validate_production(config)
     if not config.get("SECRET_KEY"):
-        if config["ENV_NAME"] == "production":
-            raise ConfigError("SECRET_KEY must be set in production")
         config["SECRET_KEY"] = _development_secret(instance_path)
-    if config["ENV_NAME"] == "production" and config["SQLALCHEMY_DATABASE_URI"].startswith(
-        "sqlite"
-    ):
-        raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
     for key in ("STAFF_TOKEN_IDLE", "STAFF_TOKEN_ABSOLUTE", "DEVICE_TOKEN_LIFETIME"):
         if config[key] <= timedelta(0):
             raise ConfigError(f"{key} must be positive")

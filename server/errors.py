@@ -4,7 +4,13 @@ import logging
 
 from flask import current_app, request
 from flask_smorest import Api
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -57,6 +63,31 @@ class Gone(DomainError):
 
 class Invalid(DomainError):
     status = 422
+
+
+# A client told to come back waits this long; PostgreSQL restarts in a few seconds.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_MESSAGE = "The database is unavailable or cannot store data now. Try again shortly."
+# SQLSTATEs of a database that refuses writes for now: read-only transaction, disk full,
+# out of memory, too many connections, shutting down or starting up.
+UNAVAILABLE_SQLSTATES = {"25006", "53100", "53200", "53300", "57P01", "57P02", "57P03"}
+
+
+def database_unavailable(error):
+    """True when a database error means "not now" (down, restarting, full, read-only),
+    not a bug: such a request may be retried as it is."""
+    if isinstance(error, PoolTimeout | OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or (
+            getattr(error.orig, "sqlstate", None) in UNAVAILABLE_SQLSTATES
+        )
+    return False
+
+
+def unavailable_response():
+    """503 with Retry-After: the request stored nothing and may be sent again unchanged."""
+    return respond(503, UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 VALIDATION_MESSAGES = {
@@ -117,6 +148,9 @@ def handle_unexpected(error):
     """Log and answer 500 in the error shape, never leaking internals."""
     if isinstance(error, HTTPException):
         return current_app.extensions["backtrack_api"].handle_http_exception(error)
+    if database_unavailable(error):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        return unavailable_response()
     log.exception("unhandled error on %s %s", request.method, request.path)
     return respond(500, InternalServerError.description)
 

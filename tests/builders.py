@@ -358,3 +358,44 @@ class FollowUpClinic:
         )
         assert response.status_code == 200, response.get_json()
         return response.get_json()
+
+
+# Clinics for the tests against real processes.
+def make_enrolled_patients(app, count, treated=False, push_token=None):
+    """Patients of a new clinic, each with a device token: [(patient id, token)].
+
+    Treated ones have a cell therapy a week ago under the pain diary, so follow-ups, reminders
+    and trends have work.
+    """
+    from datetime import timedelta
+
+    from server.clock import utcnow
+
+    organization = make_organization(timezone="UTC")
+    clinician = make_staff(organization)
+    made = []
+    for _ in range(count):
+        patient = make_patient(organization, care_team=[clinician], timezone="UTC", push_token=push_token)
+        if treated:
+            record_treatment(patient.id, (utcnow() - timedelta(days=7)).date(), protocol="pain-diary")
+        plaintext, _ = issue_token("device", app.config["DEVICE_TOKEN_LIFETIME"], patient=patient)
+        made.append((patient.id, plaintext))
+    db.session.commit()
+    return made
+
+
+def make_reminders_due(now):
+    """Make the next reminder of every open time point due now, as if its reminder time had come."""
+    from server.models import FollowUp
+
+    db.session.execute(
+        FollowUp.__table__.update()
+        .where(
+            FollowUp.status == "active",
+            FollowUp.next_reminder_at.is_not(None),
+            FollowUp.opens_at <= now,
+            FollowUp.closes_at > now,
+        )
+        .values(next_reminder_at=now)
+    )
+    db.session.commit()

@@ -10,7 +10,7 @@ from server import create_app
 from server.extensions import db, limiter
 
 # Builders assert too: have pytest explain their failures as it does the tests'.
-pytest.register_assert_rewrite("tests.builders")
+pytest.register_assert_rewrite("tests.builders", "tests.processes")
 from tests.builders import TEST_SETTINGS, World, empty_tables  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BACKTRACK_TEST_DATABASE_URL")
@@ -102,3 +102,21 @@ def clock():
 
     yield app_clock
     app_clock.set_now(None)
+
+
+@pytest.fixture(scope="session")
+def throwaway_postgres():
+    """A PostgreSQL server of the session's own, for tests that restart or load it.
+
+    Never the shared server: initdb into a temporary folder and a port of its own.
+    """
+    from tests.processes import ThrowawayPostgres, postgres_binaries
+
+    binaries = postgres_binaries()
+    if binaries is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs PostgreSQL's server binaries (initdb) for the fault tests")
+        pytest.skip("PostgreSQL's server binaries (initdb) are not installed")
+    server = ThrowawayPostgres(binaries)
+    yield server
+    server.close()

@@ -83,6 +83,8 @@ def test_demo_refuses_to_run_in_production():
         {
             **TEST_SETTINGS,
             "ENV_NAME": "production",
+            "SECRET_KEY": "s" * 32,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1",
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
         }
     )

@@ -9,15 +9,16 @@ from schemas.auth import (
     LoginResponseSchema,
     LoginSchema,
 )
-from server.api.guards import current_principal, limit_failed_sign_ins, signed_in
-from server.extensions import client_ip, limiter
+from server.api.guards import (
+    current_principal,
+    limit_failed_enrollments,
+    limit_failed_sign_ins,
+    signed_in,
+)
+from server.extensions import client_ip
 from server.services import auth, enrollment
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and enrollment")
-
-
-def _failed(response):
-    return response.status_code in (401, 410)
 
 
 @blp.route("/login")
@@ -48,7 +49,7 @@ class Logout(MethodView):
 
 @blp.route("/enroll")
 class Enroll(MethodView):
-    @limiter.limit(lambda: current_app.config["ENROLL_FAILURE_LIMIT"], deduct_when=_failed)
+    @limit_failed_enrollments
     @blp.arguments(EnrollSchema())
     @blp.response(201, EnrollResponseSchema)
     def post(self, data):

@@ -14,7 +14,7 @@ from schemas.checkins import (
     StaffCheckInArgs,
     VoidSchema,
 )
-from server.api.guards import current_principal, patient_only, staff_only
+from server.api.guards import current_principal, limit_checkins, patient_only, staff_only
 from server.services import access, checkins
 
 blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins")
@@ -24,6 +24,7 @@ SUBMIT = CheckInSubmitSchema()
 
 @blp.route("/me/checkins")
 class MyCheckIns(MethodView):
+    @limit_checkins
     @patient_only
     @blp.arguments(CheckInSubmitSchema())
     @blp.response(201, CheckInSchema)
@@ -51,6 +52,7 @@ def _load(raw):
 
 @blp.route("/me/checkins/batch")
 class MyCheckInBatch(MethodView):
+    @limit_checkins
     @patient_only
     @blp.arguments(CheckInBatchSchema())
     @blp.response(200, CheckInBatchResultSchema)

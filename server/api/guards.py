@@ -1,4 +1,5 @@
 """Who is calling: the bearer token of the request, and the decorators that require one."""
+import hashlib
 from functools import wraps
 
 from flask import current_app, g, request
@@ -6,6 +7,7 @@ from flask import current_app, g, request
 from server.errors import Forbidden, Unauthorized
 from server.extensions import client_ip, limiter
 from server.services import auth
+from server.services.enrollment import normalize_code
 
 
 def _token_from_header():
@@ -44,10 +46,13 @@ def _sign_in_failed(response):
     return response.status_code == 401
 
 
-def _sign_in_email():
+def _body_field(name):
     body = request.get_json(silent=True) if request.is_json else request.form
-    email = body.get("email") if hasattr(body, "get") else None
-    return f"login-email:{str(email).strip().lower()}"
+    return body.get(name) if hasattr(body, "get") else None
+
+
+def _sign_in_email():
+    return f"login-email:{str(_body_field('email')).strip().lower()}"
 
 
 def _sign_in_limit():
@@ -61,6 +66,45 @@ def limit_failed_sign_ins(view):
     )
     per_address = limiter.shared_limit(_sign_in_limit, scope="sign-in", deduct_when=_sign_in_failed)
     return per_address(per_email(view))
+
+
+def _enrollment_failed(response):
+    return response.status_code in (401, 410)
+
+
+def _digest(text):
+    """A short stable key for a secret the limiter counts by, never the secret itself."""
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _enrollment_code():
+    code = _body_field("code")
+    return f"enroll-code:{_digest(normalize_code(code)) if isinstance(code, str) else ''}"
+
+
+def _enroll_limit():
+    return current_app.config["ENROLL_FAILURE_LIMIT"]
+
+
+def limit_failed_enrollments(view):
+    """ENROLL_FAILURE_LIMIT per client address and per code tried (kept as its hash)."""
+    per_code = limiter.shared_limit(
+        _enroll_limit, scope="enroll-code", key_func=_enrollment_code, deduct_when=_enrollment_failed
+    )
+    per_address = limiter.shared_limit(_enroll_limit, scope="enroll", deduct_when=_enrollment_failed)
+    return per_address(per_code(view))
+
+
+def _device_token():
+    plaintext = _token_from_header()
+    return f"device:{_digest(plaintext) if plaintext else client_ip()}"
+
+
+def limit_checkins(view):
+    """CHECKIN_RATE_LIMIT posts per device token, shared by single and batch posts."""
+    return limiter.shared_limit(
+        lambda: current_app.config["CHECKIN_RATE_LIMIT"], scope="checkins", key_func=_device_token
+    )(view)
 
 
 signed_in = _require(lambda principal: True)

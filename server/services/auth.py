@@ -13,7 +13,7 @@ from server.errors import Unauthorized
 from server.extensions import db
 from server.models import AccessToken, Patient, User
 from server.services import audit
-from server.services.passwords import verify_password
+from server.services.passwords import hash_password, needs_rehash, verify_password
 
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -103,6 +103,9 @@ def login(email, password, ip):
             "Unknown email or wrong password.",
             audit=[audit.event(actor, "auth.login", outcome="failure")],
         )
+    if needs_rehash(user.password_hash):
+        # The Argon2 cost changed since this password was hashed: the plaintext is at hand now.
+        user.password_hash = hash_password(password)
     plaintext, token = issue_token("staff", setting("STAFF_TOKEN_ABSOLUTE"), user=user)
     audit.record(Principal.of_user(user, ip), "auth.login")
     return plaintext, token
@@ -120,7 +123,8 @@ def _is_live(token, now):
         return False
     if token.kind == "staff":
         return token.last_used_at + setting("STAFF_TOKEN_IDLE") > now
-    return True
+    # A withdrawn patient's device stops at once, even if a token escaped revocation.
+    return token.patient.status == "active"
 
 
 def authenticate(plaintext, ip):

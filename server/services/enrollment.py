@@ -79,7 +79,7 @@ def exchange_code(code, device_label, ip):
 
 
 def revoke_devices(patient):
-    """Revoke every device token of the patient; returns how many were live."""
+    """Revoke every device token of the patient (audited by the caller); returns how many were live."""
     revoked = db.session.execute(
         update(AccessToken)
         .where(
@@ -90,3 +90,11 @@ def revoke_devices(patient):
         .values(revoked_at=utcnow())
     ).rowcount
     return revoked
+
+
+def on_patient_changed(patient, changed, principal=None):
+    """Withdrawing a patient revokes their devices, audited as the staff member's revocation."""
+    if "status" in changed and patient.status != "active":
+        revoke_devices(patient)
+        if principal is not None:
+            audit.record(principal, "devices.revoke", patient.id)

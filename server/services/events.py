@@ -13,13 +13,13 @@ checkins_stored = _signals.signal("checkins-stored")
 checkin_voided = _signals.signal("checkin-voided")
 # sender: the Treatment; created: bool; changed: set of field names.
 treatment_saved = _signals.signal("treatment-saved")
-# sender: the Patient; changed: set of field names.
+# sender: the Patient; changed: set of field names; principal: who changed it.
 patient_changed = _signals.signal("patient-changed")
 
 
 def connect_receivers():
     """Connect every receiver of the domain events: the one place they are registered."""
-    from server.services import schedules, trends
+    from server.services import enrollment, schedules, trends
 
     treatment_saved.connect(schedules.on_treatment_saved)
     treatment_saved.connect(trends.on_treatment_saved)
@@ -27,3 +27,4 @@ def connect_receivers():
     checkin_voided.connect(schedules.on_checkin_voided)
     patient_changed.connect(schedules.on_patient_changed)
     patient_changed.connect(trends.on_patient_changed)
+    patient_changed.connect(enrollment.on_patient_changed)

@@ -27,6 +27,11 @@ def hash_password(password):
     return _hasher().hash(password)
 
 
+def needs_rehash(password_hash):
+    """True when the hash was made with other Argon2 parameters than the current ones."""
+    return _hasher().check_needs_rehash(password_hash)
+
+
 def verify_password(password_hash, password):
     """True when the password matches; a missing hash still costs one verification."""
     hasher = _hasher()

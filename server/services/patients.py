@@ -101,7 +101,7 @@ def update_patient(principal, patient, data):
     """Change a patient's profile, preferences or care team (audited by the access check)."""
     _apply(principal, patient, data)
     _flush_or_conflict()
-    events.patient_changed.send(patient, changed=set(data))
+    events.patient_changed.send(patient, changed=set(data), principal=principal)
     return patient
 
 
@@ -110,7 +110,7 @@ def update_preferences(principal, data):
     patient = principal.patient
     _apply_preferences(patient, data)
     db.session.flush()
-    events.patient_changed.send(patient, changed=set(data))
+    events.patient_changed.send(patient, changed=set(data), principal=principal)
     return patient
 
 

@@ -346,7 +346,7 @@ def on_checkin_voided(patient, checkin):
     reopen_for(patient, checkin, utcnow())
 
 
-def on_patient_changed(patient, changed):
+def on_patient_changed(patient, changed, principal=None):
     """Withdrawal cancels follow-up; a new zone, status or reminder time re-places it."""
     now = utcnow()
     if "status" in changed and patient.status != "active":

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from datetime import timezone
 
 import orjson
-from sqlalchemy import Integer, LargeBinary, bindparam, delete, func, select, update
+from sqlalchemy import Integer, LargeBinary, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql
 
 from server.clinical.trends import MEASURE_INDEX, MEASURES, Reading, TreatmentFacts, patient_trends
@@ -235,19 +235,36 @@ def collector_paused():
             gc.enable()
 
 
-def _recompute_chunk(patient_ids, now):
-    """Recompute the trends of up to CHUNK_SIZE patients, in the open transaction; only the
-    patients whose trends came out different get their rows rewritten."""
-    # Lock the markers first: a treatment change meanwhile marks its patient stale again
-    # only after this transaction, and two recomputes of one patient take turns.
-    locked = dict(
-        db.session.execute(
-            select(TrendState.patient_id, TrendState.digest)
-            .where(id_in(TrendState.patient_id, patient_ids))
-            .order_by(TrendState.patient_id)
-            .with_for_update()
-        ).all()
+def _lock_markers(patient_ids, claim):
+    """Lock these patients' trend markers: {patient id: digest}.
+
+    A treatment change meanwhile marks its patient stale again only after this transaction,
+    and two recomputes of one patient take turns. A claim (the job's) skips markers another
+    recompute holds and those no longer stale, so schedulers running at once share the stale
+    patients and recompute each once per change.
+    """
+    query = select(TrendState.patient_id, TrendState.digest).where(
+        id_in(TrendState.patient_id, patient_ids)
     )
+    if claim:
+        query = (
+            query.join(Patient, Patient.id == TrendState.patient_id)
+            .where(or_(TrendState.stale, TrendState.computed_seq < Patient.checkin_seq))
+            .with_for_update(of=TrendState, skip_locked=True)
+        )
+    else:
+        query = query.with_for_update()
+    return dict(db.session.execute(query.order_by(TrendState.patient_id)).all())
+
+
+def _recompute_chunk(patient_ids, now, claim=False):
+    """Recompute the trends of up to CHUNK_SIZE patients, in the open transaction; only the
+    patients whose trends came out different get their rows rewritten. Returns the ids done."""
+    locked = _lock_markers(patient_ids, claim)
+    if claim:
+        patient_ids = sorted(locked)
+        if not patient_ids:
+            return []
     with collector_paused():
         data, seqs = load(patient_ids)
         digests, changed, rows = {}, [], []
@@ -259,18 +276,19 @@ def _recompute_chunk(patient_ids, now):
                 rows.extend(patient_rows)
         _write(changed, rows, now)
     _mark_computed(locked, patient_ids, seqs, digests, now)
+    return patient_ids
 
 
-def recompute_in_chunks(patient_ids, now=None):
-    """Recompute these patients' trends in the open transaction, yielding after each chunk.
+def recompute_in_chunks(patient_ids, now=None, claim=False):
+    """Recompute these patients' trends in the open transaction, yielding the ids of each chunk.
 
-    A job commits at each yield; a view just runs it to the end inside its unit of work.
+    A job commits at each yield, and claims (see _lock_markers); a view just runs it to the
+    end inside its unit of work.
     """
     ids = sorted(set(patient_ids))
     for start in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[start : start + CHUNK_SIZE]
-        _recompute_chunk(chunk, now or utcnow())
-        yield chunk
+        yield _recompute_chunk(chunk, now or utcnow(), claim)
 
 
 def recompute(patient_ids, now=None):

@@ -54,16 +54,16 @@ def on_treatment_saved(treatment, created, changed):
     mark_stale(treatment.patient_id)
 
 
-def on_patient_changed(patient, changed):
+def on_patient_changed(patient, changed, principal=None):
     """A new time zone can move check-ins, which fall on local days, across a window edge."""
     if "timezone" in changed:
         mark_stale(patient.id)
 
 
-def _recompute_committing(patient_ids, now=None):
+def _recompute_committing(patient_ids, now=None, claim=False):
     """Recompute in chunks, each committed on its own, as jobs do; returns how many."""
     count = 0
-    for chunk in recompute_in_chunks(patient_ids, now):
+    for chunk in recompute_in_chunks(patient_ids, now, claim):
         db.session.commit()
         count += len(chunk)
     return count
@@ -76,7 +76,7 @@ def recompute_all():
 
 def recompute_stale(now):
     """The recompute-trends job: every patient whose trends went stale since the last run."""
-    return {"recomputed": _recompute_committing(stale_patient_ids(), now)}
+    return {"recomputed": _recompute_committing(stale_patient_ids(), now, claim=True)}
 
 
 def refresh_stale_among(patients):

@@ -30,6 +30,7 @@ ERROR_TITLES = {
     422: "Some values are not valid",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Try again shortly",
 }
 
 

@@ -45,10 +45,6 @@ def _protect_forms():
 @bp.after_request
 def _page_headers(response):
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    if request.endpoint != "clinic.static":
-        response.headers["Cache-Control"] = "no-store"
     return response
 
 
