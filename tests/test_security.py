@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from server import create_app
 from server.config import ConfigError
-from server.extensions import db
+from server.extensions import db, limiter
 from server.models import AuditEvent, Organization, Patient, User
 from tests.builders import (
     CHECKINS,
@@ -186,6 +186,17 @@ def test_check_in_posts_are_limited_per_device_token(app, client, world):
     assert statuses == [201] * 3
     assert batch.status_code == 429 and "Retry-After" in batch.headers
     assert other.status_code == 201
+
+
+def test_rate_limit_keys_hold_no_raw_token_or_code(app, client, world):
+    code = "ACDE-FGHJ"
+    client.post(ENROLL, json={"code": code, "device_label": "phone"})
+    client.post(CHECKINS, json=new_checkin(), headers=world.headers["patient_a"])
+    token = world.headers["patient_a"]["Authorization"].split()[1]
+    with app.app_context():
+        keys = list(limiter.storage.storage)  # the in-memory counters the tests run with
+    assert any("checkins" in key for key in keys) and any("enroll" in key for key in keys), keys
+    assert not [key for key in keys if token in key or code in key or code.replace("-", "") in key]
 
 
 # Headers and cross-origin access
