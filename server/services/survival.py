@@ -15,15 +15,14 @@ from server.vocabulary import FLAGGING_SEVERITIES
 EVENTS = ("surgery", "serious_adverse_event")
 
 
-def _last_contacts(patient_ids):
+def _last_contacts(zones):
     """Each patient's local date of their latest check-in that was not voided."""
     rows = db.session.execute(
-        select(CheckIn.patient_id, func.max(CheckIn.completed_at), Patient.timezone)
-        .join(Patient, Patient.id == CheckIn.patient_id)
-        .where(id_in(CheckIn.patient_id, patient_ids), CheckIn.voided_at.is_(None))
-        .group_by(CheckIn.patient_id, Patient.timezone)
+        select(CheckIn.patient_id, func.max(CheckIn.completed_at))
+        .where(id_in(CheckIn.patient_id, list(zones)), CheckIn.voided_at.is_(None))
+        .group_by(CheckIn.patient_id)
     )
-    return {patient_id: local_date(at, zone) for patient_id, at, zone in rows}
+    return {patient_id: local_date(at, zones[patient_id]) for patient_id, at in rows}
 
 
 def _event_dates(event, patient_ids):
@@ -82,7 +81,13 @@ def time_to_event(principal, args):
     """
     event = args.get("event", "surgery")
     query = with_filters(
-        select(Treatment.patient_id, Treatment.kind, Treatment.cell_source, Treatment.performed_on)
+        select(
+            Treatment.patient_id,
+            Treatment.kind,
+            Treatment.cell_source,
+            Treatment.performed_on,
+            Patient.timezone,
+        )
         .join(Patient, Patient.id == Treatment.patient_id)
         .where(Treatment.patient_id.in_(visible_ids(principal))),
         args,
@@ -90,8 +95,9 @@ def time_to_event(principal, args):
     if event == "surgery":
         query = query.where(Treatment.kind != SURGERY)
     anchors = db.session.execute(query.order_by(Treatment.kind, Treatment.id)).all()
-    patient_ids = sorted({row.patient_id for row in anchors})
-    contacts = _last_contacts(patient_ids) if patient_ids else {}
+    zones = {row.patient_id: row.timezone for row in anchors}
+    patient_ids = sorted(zones)
+    contacts = _last_contacts(zones) if zones else {}
     happened = _event_dates(event, patient_ids) if patient_ids else {}
     groups = []
     for (kind, cell_source), rows in sorted(
