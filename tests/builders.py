@@ -399,3 +399,21 @@ def make_reminders_due(now):
         .values(next_reminder_at=now)
     )
     db.session.commit()
+
+
+# FHIR resources, validated by the fhir.resources package's R4B models.
+def validate_fhir(resource):
+    """The resource parsed by the R4B model of its type; raises when it does not validate."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def references_in(value):
+    """Every Reference.reference string anywhere inside a resource."""
+    if isinstance(value, dict):
+        found = [value["reference"]] if isinstance(value.get("reference"), str) else []
+        return found + [ref for item in value.values() for ref in references_in(item)]
+    if isinstance(value, list):
+        return [ref for item in value for ref in references_in(item)]
+    return []
