@@ -83,9 +83,10 @@ def register_receivers():
 def register_commands(app):
     """Add the operator commands to the flask CLI."""
     from jobs.cli import jobs_cli
-    from server.cli import demo_command, users
+    from server.cli import demo_command, organizations, users
 
     app.cli.add_command(users)
+    app.cli.add_command(organizations)
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)
 

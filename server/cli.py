@@ -1,17 +1,20 @@
-"""Operator commands: staff accounts and the demo data."""
+"""Operator commands: staff accounts, organizations' export choices and the demo data."""
 import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError, validate
+from sqlalchemy import select
 
 from server.errors import DomainError
 from server.extensions import db
+from server.models import Organization
 from server.models.accounts import STAFF_ROLES
-from server.services import staff
+from server.services import fhir, staff
 
 users = AppGroup("users", help="Manage staff accounts.")
+organizations = AppGroup("organizations", help="Manage organizations.")
 
 
 @users.command("create")
@@ -41,6 +44,30 @@ def create_user_command(email, role, organization_name, timezone, name, password
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"created {role} {user.email} (id {user.id}) in {organization.name}")
+
+
+@organizations.command("fhir")
+@click.argument("name")
+@click.option("--names/--no-names", default=None, help="Name patients in the FHIR export.")
+@click.option(
+    "--pseudonym-system",
+    help="URI of the system the external ids belong to (http(s):// or urn:); '' for the default.",
+)
+def organization_fhir_command(name, names, pseudonym_system):
+    """Show, or change, how the FHIR export identifies the organization's patients."""
+    organization = db.session.scalar(select(Organization).where(Organization.name == name))
+    if organization is None:
+        raise click.BadParameter(f"no organization named {name!r}", param_hint="NAME")
+    try:
+        fhir.configure_organization(organization, names, pseudonym_system)
+    except DomainError as exc:
+        raise click.BadParameter(exc.message, param_hint="--pseudonym-system") from exc
+    db.session.commit()
+    context = fhir.export_context(organization)
+    click.echo(
+        f"{organization.name}: names {'on' if context.include_names else 'off'}, "
+        f"pseudonym system {context.pseudonym_system}"
+    )
 
 
 @click.command("demo")

@@ -112,6 +112,8 @@ def from_environment(instance_path):
         "DELIVERY_BATCH_SIZE": _int("DELIVERY_BATCH_SIZE", 500),
         # Policy: staff see a missed time point as a flag for this many days after it closed.
         "OVERDUE_FLAG_DAYS": _int("OVERDUE_FLAG_DAYS", 30),
+        # FHIR export: the base of the project's own canonical URLs, code systems and fullUrls.
+        "FHIR_BASE_URL": os.environ.get("FHIR_BASE_URL", "https://backtrack.example/fhir"),
         "PASSWORD_HASH_TIME_COST": _int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
         "API_TITLE": "Backtrack",
@@ -202,5 +204,8 @@ def validate(config, instance_path):
         raise ConfigError("REMINDER_DEFAULT_CHANNEL must be log, smtp or webhook")
     if config["PUSH_GATEWAY_URL"] and not config["PUSH_GATEWAY_SECRET"]:
         raise ConfigError("PUSH_GATEWAY_SECRET must be set to sign requests to PUSH_GATEWAY_URL")
+    if not config["FHIR_BASE_URL"].startswith(("https://", "http://")):
+        raise ConfigError("FHIR_BASE_URL must be an absolute http(s) URL")
+    config["FHIR_BASE_URL"] = config["FHIR_BASE_URL"].rstrip("/")
     if config["WEBHOOK_TIMEOUT_SECONDS"] <= 0 or config["DELIVERY_MAX_ATTEMPTS"] < 1:
         raise ConfigError("WEBHOOK_TIMEOUT_SECONDS and DELIVERY_MAX_ATTEMPTS must be positive")

@@ -105,14 +105,25 @@ def error_payload(status, message, errors=None):
 
 
 def respond(status, message, errors=None, headers=None):
-    """An error response: the page of a path prefix that registered an error page, else JSON."""
+    """An error response: the page of a path prefix that registered an error page, the shape
+    of an endpoint that speaks a standard (see register_error_shape), else JSON."""
     headers = dict(headers or {})
     for prefix, render_page in current_app.extensions["error_pages"].items():
         if request.path.startswith(prefix):
             return render_page(status, message), status, headers
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="backtrack"'
+    for applies, render in current_app.extensions.get("error_shapes", ()):
+        if applies(request):
+            return render(status, message, errors, headers)
     return error_payload(status, message, errors), status, headers
+
+
+def register_error_shape(app, applies, render):
+    """Answer the errors of requests for which applies(request) holds with
+    render(status, message, errors, headers), a response, instead of the one JSON shape:
+    endpoints that speak a standard (FHIR's OperationOutcome) answer errors in its shape."""
+    app.extensions.setdefault("error_shapes", []).append((applies, render))
 
 
 class BacktrackApi(Api):

@@ -1,4 +1,5 @@
 """Test builders, named for what they make."""
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import time
@@ -399,3 +400,51 @@ def make_reminders_due(now):
         .values(next_reminder_at=now)
     )
     db.session.commit()
+
+
+# FHIR resources, validated by the fhir.resources package's R4B models.
+def validate_fhir(resource):
+    """The resource parsed by the R4B model of its type; raises when it does not validate."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def references_in(value):
+    """Every Reference.reference string anywhere inside a resource."""
+    if isinstance(value, dict):
+        found = [value["reference"]] if isinstance(value.get("reference"), str) else []
+        return found + [ref for item in value.values() for ref in references_in(item)]
+    if isinstance(value, list):
+        return [ref for item in value for ref in references_in(item)]
+    return []
+
+
+def bundle_of(client, patient_id, headers):
+    """A patient's FHIR Bundle as the caller gets it, parsed."""
+    response = client.get(f"/api/v1/patients/{patient_id}/fhir", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/fhir+json"
+    return json.loads(response.get_data())
+
+
+def bulk_export(client, headers, query=""):
+    """The bulk FHIR export as the caller streams it: its resources, in order."""
+    response = client.get(f"/api/v1/exports/fhir{query}", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.is_streamed and response.mimetype == "application/fhir+ndjson"
+    text = response.get_data(as_text=True)
+    assert text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def by_type(resources, resource_type):
+    """The resources of one type."""
+    return [r for r in resources if r["resourceType"] == resource_type]
+
+
+def assert_references_resolve(resources):
+    """Every reference inside the resources names one of them."""
+    present = {f"{r['resourceType']}/{r['id']}" for r in resources}
+    dangling = {ref for r in resources for ref in references_in(r)} - present
+    assert dangling == set()

@@ -130,6 +130,12 @@ ROUTES = {
     "GET /api/v1/cohort/surgery-free": Route(expect(401, 403, 403, 200, 200, 200, 200)),
     "GET /api/v1/exports/outcomes.csv": Route(expect(401, 403, 403, 200, 200, 200, 200)),
     "GET /api/v1/worklist": Route(expect(401, 403, 403, 200, 200, 200, 200)),
+    "GET /api/v1/fhir/metadata": Route(expect(200, 200, 200, 200, 200, 200, 200)),
+    "GET /api/v1/instruments/<string(maxlength=32):code>/fhir": Route(
+        expect(401, 200, 200, 200, 200, 200, 200)
+    ),
+    "GET /api/v1/patients/<id:patient_id>/fhir": Route(expect(401, 403, 403, 404, 404, 200, 200)),
+    "GET /api/v1/exports/fhir": Route(expect(401, 403, 403, 403, 403, 403, 200)),
     # The clinician pages ignore bearer tokens: every caller here is signed out of them, and
     # their forms refuse a post without a CSRF token (tests/test_clinic_pages.py signs in).
     "GET /clinic": Route(expect(200, 200, 200, 200, 200, 200, 200)),

@@ -8,6 +8,7 @@ from server.api import (
     cohort,
     docs,
     exports,
+    fhir,
     health,
     instruments,
     me,
@@ -35,5 +36,6 @@ API_BLUEPRINTS = (
     cohort.blp,
     exports.blp,
     worklist.blp,
+    fhir.blp,
 )
 PLAIN_BLUEPRINTS = (health.bp, docs.bp)

@@ -1,5 +1,15 @@
 """Organizations, staff users, patients and their care teams."""
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Time,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.clock import utcnow
@@ -25,6 +35,10 @@ class Organization(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # FHIR export: names are left out unless the organization turns them on; patients are
+    # identified by external id under this system (None: one derived from FHIR_BASE_URL).
+    fhir_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    fhir_pseudonym_system: Mapped[str | None] = mapped_column(String(255))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
@@ -65,7 +79,7 @@ class Patient(db.Model):
     push_token: Mapped[str | None] = mapped_column(String(4096))
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Last value of the patient's check-in change sequence; bumped under the row lock.
-    checkin_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkin_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
