@@ -4,7 +4,14 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from server.clinical.trends import Measure, Reading, TreatmentFacts, find_measure, patient_trends
+from server.clinical.trends import (
+    Measure,
+    Reading,
+    TreatmentFacts,
+    find_measure,
+    follow_up_values,
+    patient_trends,
+)
 
 UTC = timezone.utc
 TREATED = date(2024, 3, 1)
@@ -308,3 +315,33 @@ def test_find_measure_names_primary_scores_and_leg_pain():
     assert find_measure("nrs_pain") == Measure("nrs_pain")
     assert find_measure("nrs_pain", "leg") == Measure("nrs_pain", "leg")
     assert find_measure("odi", "leg") is None
+
+
+def pgic(days, score, hour=12, **fields):
+    return Reading("pgic", on_day(days, hour), score, {}, **fields)
+
+
+def test_follow_up_values_are_read_at_every_follow_up_time_point_and_latest():
+    treatment = TreatmentFacts(1, "prp", TREATED, "spine-standard")
+    (values,) = follow_up_values([pgic(42, 3), pgic(91, 2)], [treatment], "UTC").values()
+    assert values == {
+        "2w": None, "6w": 3, "3m": 2, "6m": None, "12m": None, "24m": None, "latest": 2,
+    }
+
+
+def test_follow_up_values_leave_out_voided_check_ins_and_count_days_locally():
+    treatment = TreatmentFacts(1, "prp", TREATED, "spine-standard")
+    # 23:30 UTC on day 76 is day 77 in Berlin, the first day of the 3-month window.
+    readings = [pgic(76, 4, hour=23), pgic(91, 1, voided=True)]
+    (values,) = follow_up_values(readings, [treatment], "Europe/Berlin").values()
+    assert (values["3m"], values["latest"]) == (4, 4)
+    (in_utc,) = follow_up_values(readings, [treatment], "UTC").values()
+    assert (in_utc["3m"], in_utc["latest"]) == (None, 4)
+
+
+def test_follow_up_values_without_a_follow_up_are_none_and_same_instants_keep_their_order():
+    first = TreatmentFacts(1, "prp", TREATED, "spine-standard")
+    later = TreatmentFacts(2, "surgery", date(2024, 6, 1), "spine-standard")
+    values = follow_up_values([pgic(14, 5), pgic(14, 3)], [first, later], "UTC")
+    assert values[1]["2w"] == 3
+    assert values[2]["latest"] is None
