@@ -28,11 +28,14 @@ def mutmut_results() -> dict[str, tuple[str, str]]:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     with open(MUTANTS / "run.log", "w") as log:
-        run = subprocess.run([mutmut, "run", "--max-children", "1"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        run = subprocess.run(
+            [mutmut, "run", "--max-children", "1"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
     if run.returncode != 0:
         raise SystemExit(f"mutmut run failed, see {MUTANTS / 'run.log'}")
     listing = subprocess.run(
-        [mutmut, "results", "--all", "true"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [mutmut, "results", "--all", "true"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )
     found = {}
     for line in listing.stdout.splitlines():
@@ -58,27 +61,29 @@ def report(title: str, found: dict[str, tuple[str, str]], equivalent: set[str]) 
             survivors.append(f"  {name}: {status}")
     print(f"\n{title}\n{'module':<30} {'mutants':>8} {'killed':>7} {'equivalent':>11} {'score':>7}")
     for module, counts in sorted(by_module.items()):
-        real = counts["mutants"] - counts["equivalent"]
-        score = 100 * counts["killed"] / real if real else 100
-        print(f"{module:<30} {counts['mutants']:>8} {counts['killed']:>7} {counts['equivalent']:>11} {score:>6.1f}%")
-    print("survivors:" if survivors else "survivors: none")
-    print("\n".join(survivors))
+        mutants, killed, equivalents = counts["mutants"], counts["killed"], counts["equivalent"]
+        score = 100 * killed / (mutants - equivalents) if mutants > equivalents else 100
+        print(f"{module:<30} {mutants:>8} {killed:>7} {equivalents:>11} {score:>6.1f}%")
+    print("\n".join(["survivors:", *survivors]) if survivors else "survivors: none")
     problems = [line for line in survivors if not line.endswith("(docs/mutation.md)")]
+    # A timeout is no proof: a slow machine can time out an equivalent mutant's full run.
     for name in sorted(equivalent & found.keys()):
-        if found[name][0] in DETECTED:
-            problems.append(f"  {name}: listed as equivalent but {found[name][0]}")
+        if found[name][0] == "killed":
+            problems.append(f"  {name}: listed as equivalent but killed")
     return problems
 
 
 def main() -> int:
     """Run both, report both; 1 when anything is left to kill or to unlist."""
-    equivalent = equivalent_mutants()
-    started = time.monotonic()
-    problems = report("mutmut, server/clinical/ against tests/clinical/", mutmut_results(), equivalent)
-    print(f"({time.monotonic() - started:.0f} s)")
-    started = time.monotonic()
-    problems += report("constants, server/clinical/ against tests/clinical/", constants.results(PYCACHE), equivalent)
-    print(f"({time.monotonic() - started:.0f} s)")
+    equivalent, problems, seen = equivalent_mutants(), [], set()
+    tools = (("mutmut", mutmut_results), ("constants", lambda: constants.results(PYCACHE)))
+    for title, run in tools:
+        started = time.monotonic()
+        found = run()
+        problems += report(f"{title}, server/clinical/ against tests/clinical/", found, equivalent)
+        print(f"({time.monotonic() - started:.0f} s)")
+        seen |= found.keys()
+    problems += [f"  {name}: listed as equivalent but no such mutant" for name in equivalent - seen]
     if problems:
         print("\nNot equivalent, not killed, or wrongly listed:\n" + "\n".join(problems))
     return 1 if problems else 0

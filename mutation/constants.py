@@ -86,7 +86,7 @@ class _AtImport(ast.NodeVisitor):
 
 
 def numbers_at_import(tree: ast.Module) -> list[ast.Constant]:
-    """The module's number literals outside function bodies and in the functions it calls at import."""
+    """The number literals outside function bodies and in the functions called at import."""
     top_level = _AtImport(set())
     top_level.visit(tree)
     with_called = _AtImport(top_level.calls)
@@ -104,15 +104,16 @@ def _changed(value: int | float) -> tuple[int | float, ...]:
 def mutants_of(path: Path) -> Iterator[Mutant]:
     """Every mutant of one module, in source order."""
     source = path.read_text()
-    lines = source.splitlines(keepends=True)
-    for node in sorted(numbers_at_import(ast.parse(source)), key=lambda n: (n.lineno, n.col_offset)):
+    lines = source.encode().splitlines(keepends=True)  # ast's column offsets count UTF-8 bytes
+    numbers = sorted(numbers_at_import(ast.parse(source)), key=lambda n: (n.lineno, n.col_offset))
+    for node in numbers:
         line = lines[node.lineno - 1]
         for value in _changed(node.value):
-            new = repr(value) if value >= 0 else f"({value!r})"
+            new = (repr(value) if value >= 0 else f"({value!r})").encode()
             mutated = line[: node.col_offset] + new + line[node.end_col_offset :]
             yield Mutant(
                 path, node.lineno, node.col_offset + 1, repr(node.value), repr(value),
-                "".join(lines[: node.lineno - 1] + [mutated] + lines[node.lineno :]),
+                b"".join(lines[: node.lineno - 1] + [mutated] + lines[node.lineno :]).decode(),
             )
 
 
@@ -172,12 +173,10 @@ def run_tests(mutant: Mutant | None) -> int:
 
 
 def prepare(pycache: Path) -> None:
-    """Import the project once for its third-party imports, then forget the project itself.
-
-    Bytecode is cached under pycache, a scratch folder, whatever the environment says: each
-    mutant imports the project afresh, and compiling it each time would cost most of the run.
-    """
+    """Import the project once for its third-party imports, then forget the project itself."""
     os.chdir(ROOT)
+    # Cache bytecode under pycache, a scratch folder, whatever the environment says: each mutant
+    # imports the project afresh, and compiling it each time would cost most of the run.
     sys.pycache_prefix, sys.dont_write_bytecode = str(pycache), False
     with _silenced():
         collected = pytest.main(["--collect-only", *PYTEST_ARGS])

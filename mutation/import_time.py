@@ -35,8 +35,9 @@ def _calls() -> set[str]:
 def pytest_load_initial_conftests(early_config, parser, args):
     """Before conftest imports the project: drop it when the mutant's function runs at import."""
     function = _mutant_under_test().rpartition("__mutmut_")[0]
-    if function and CALLED_AT_IMPORT.exists() and function in json.loads(CALLED_AT_IMPORT.read_text()):
-        drop_project_modules()
+    if function and CALLED_AT_IMPORT.exists():
+        if function in json.loads(CALLED_AT_IMPORT.read_text()):
+            drop_project_modules()
 
 
 def pytest_collection_finish(session):
@@ -48,7 +49,7 @@ def pytest_collection_finish(session):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item):
-    """During the stats run, credit the import-time calls to every test, before mutmut reads them."""
+    """During the stats run, credit the import-time calls to every test before mutmut reads them."""
     if _mutant_under_test() == "stats":
         _calls().update(_seen_at_import)
 
