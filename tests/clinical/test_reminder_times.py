@@ -227,7 +227,8 @@ def test_no_reminder_at_the_instant_the_window_closes():
     due = day_start(date(2026, 6, 4), "Europe/Berlin")
 
     def second_reminder(closes_at):
-        return next_reminder(date(2026, 6, 1), closes_at, 1, date(2026, 6, 1), prefs, utc(2026, 6, 1))
+        opened = date(2026, 6, 1)
+        return next_reminder(opened, closes_at, 1, opened, prefs, utc(2026, 6, 1))
 
     assert second_reminder(due) is None
     assert second_reminder(due + timedelta(minutes=1)) == due

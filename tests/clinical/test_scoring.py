@@ -14,7 +14,9 @@ RMDQ = get_instrument("rmdq")
 PGIC = get_instrument("pgic")
 SECTIONS = [item.key for item in ODI.items]
 # Answers to the required items, so that a case can show the one error it is about.
-REQUIRED = {"nrs_pain": {"back": 5}, "vas_pain": {"pain": 50}, "psfs": {"activity_1": 5}, "pgic": {"change": 4}}
+REQUIRED = {
+    "nrs_pain": {"back": 5}, "vas_pain": {"pain": 50}, "psfs": {"activity_1": 5}, "pgic": {"change": 4}
+}
 # clinical.md: each numeric item's lowest and highest valid answer.
 RANGES = (
     [(NRS, "back", 0, 10), (NRS, "leg", 0, 10), (VAS, "pain", 0, 100), (PGIC, "change", 1, 7)]
@@ -162,8 +164,9 @@ def _extreme_answers(instrument, highest):
 
 @pytest.mark.parametrize("instrument", [NRS, VAS, ODI, RMDQ, PSFS, PGIC], ids=lambda i: i.code)
 def test_the_lowest_and_highest_answers_score_the_instruments_stated_range(instrument):
-    assert score_answers(instrument, _extreme_answers(instrument, False)).score == instrument.score_min
-    assert score_answers(instrument, _extreme_answers(instrument, True)).score == instrument.score_max
+    lowest = score_answers(instrument, _extreme_answers(instrument, highest=False))
+    highest = score_answers(instrument, _extreme_answers(instrument, highest=True))
+    assert (lowest.score, highest.score) == (instrument.score_min, instrument.score_max)
 
 
 def test_an_unanswered_single_item_instrument_is_not_scorable():
