@@ -1,5 +1,5 @@
 # Backtrack: `make run` serves the demo, `make test` runs the whole suite,
-# `make mutation` mutation-tests server/clinical/ (about 10 minutes).
+# `make mutation` mutation-tests server/clinical/ (about 6 minutes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
