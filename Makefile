@@ -1,11 +1,12 @@
-# Backtrack: `make run` serves the demo, `make test` runs the whole suite.
+# Backtrack: `make run` serves the demo, `make test` runs the whole suite,
+# `make mutation` mutation-tests server/clinical/ (about 6 minutes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install db demo clean
+.PHONY: run test install db demo clean mutation
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,5 +32,8 @@ run: demo
 test: install
 	$(BIN)/python -m pytest
 
+mutation: install
+	$(BIN)/python -m mutation
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache mutants

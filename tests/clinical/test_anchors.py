@@ -1,5 +1,5 @@
 """The anchor-based MIC: PGIC classes, the 2x2 agreement and the Youden cut-off."""
-from server.clinical.anchors import MIN_ANCHORED, agreement, anchor_says_improved, roc_mic
+from server.clinical.anchors import agreement, anchor_says_improved, roc_mic
 
 
 def test_pgic_1_and_2_are_improved_3_to_5_not_and_6_7_left_out():
@@ -34,10 +34,11 @@ def test_the_roc_mic_gives_ties_to_the_smaller_cut_off():
     assert roc_mic(improved + not_improved) == {"value": 8.0, "sensitivity": 1.0, "specificity": 0.8}
 
 
-def test_the_roc_mic_needs_enough_anchored_patients_and_both_groups():
-    pairs = [(float(v), v > 5) for v in range(MIN_ANCHORED - 1)]
+def test_the_roc_mic_needs_thirty_anchored_patients_and_both_groups():
+    # Policy (clinical.md): 30 anchored patients.
+    pairs = [(float(v), v > 5) for v in range(29)]
     assert roc_mic(pairs) is None
-    assert roc_mic([(float(v), True) for v in range(MIN_ANCHORED)]) is None
+    assert roc_mic([(float(v), True) for v in range(30)]) is None
     assert roc_mic(pairs + [(100.0, True)]) is not None
 
 

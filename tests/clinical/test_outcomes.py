@@ -20,50 +20,65 @@ from server.clinical.outcomes import (
 ODI = get_instrument("odi")
 NRS = get_instrument("nrs_pain")
 PSFS = get_instrument("psfs")
+VAS = get_instrument("vas_pain")
+RMDQ = get_instrument("rmdq")
 
 
-def test_relative_only_improvement_counts_under_or_not_under_and():
-    # NRS 3 -> 2: change 1 is below the MIC of 2, but 33% of baseline.
-    assert change_status(NRS, 3, 2) == "improved"
-    assert change_status(NRS, 3, 2, rule="and") == "unchanged"
+# Ostelo et al. 2008: MIC 2 on NRS, 15 on VAS, 10 on ODI, 5 on RMDQ; PSFS about 2 (higher is
+# better). Each instrument's MIC is met exactly and missed by one point, improving and worsening;
+# the improvements stay under the 30% relative rule, so only the MIC decides.
+@pytest.mark.parametrize(
+    "instrument, baseline, followup, status",
+    [
+        (NRS, 10, 8, "improved"), (NRS, 10, 9, "unchanged"),
+        (NRS, 0, 2, "worsened"), (NRS, 0, 1, "unchanged"),
+        (VAS, 100, 85, "improved"), (VAS, 100, 86, "unchanged"),
+        (VAS, 20, 35, "worsened"), (VAS, 20, 34, "unchanged"),
+        (ODI, 60, 50, "improved"), (ODI, 60, 51, "unchanged"),
+        (ODI, 30, 40, "worsened"), (ODI, 30, 39, "unchanged"),
+        (RMDQ, 20, 15, "improved"), (RMDQ, 20, 16, "unchanged"),
+        (RMDQ, 10, 15, "worsened"), (RMDQ, 10, 14, "unchanged"),
+        (PSFS, 4, 6, "improved"), (PSFS, 4, 5, "unchanged"),
+        (PSFS, 6, 4, "worsened"), (PSFS, 6, 5, "unchanged"),
+    ],
+)
+def test_each_instruments_mic_is_met_exactly_and_missed_by_one_point(
+    instrument, baseline, followup, status
+):
+    assert change_status(instrument, baseline, followup) == status
 
 
-def test_change_past_both_thresholds_is_improved_under_and():
-    assert change_status(NRS, 8, 5, rule="and") == "improved"
+# Ostelo et al. 2008: a 30% improvement from baseline counts, under the MIC too.
+@pytest.mark.parametrize(
+    "instrument, baseline, followup, status",
+    [
+        (VAS, 40, 28, "improved"), (VAS, 40, 28.2, "unchanged"),  # 12 and 11.8 mm, MIC 15
+        (ODI, 20, 14, "improved"), (ODI, 20, 14.1, "unchanged"),  # 6 and 5.9 points, MIC 10
+        (RMDQ, 10, 7, "improved"), (RMDQ, 10, 8, "unchanged"),  # 3 and 2 items, MIC 5
+        (NRS, 3, 2, "improved"), (NRS, 1, 0, "improved"),  # 33% and 100%, under the MIC of 2
+    ],
+)
+def test_thirty_percent_of_baseline_is_improved_and_just_under_it_is_not(
+    instrument, baseline, followup, status
+):
+    assert change_status(instrument, baseline, followup) == status
 
 
-def test_thirty_percent_exactly_is_improved():
-    assert change_status(ODI, 10, 7) == "improved"
-
-
-def test_past_mic_but_inside_measurement_error():
-    # ODI 40 -> 28: 12 points >= MIC 10; RC = -12 / (sqrt(2) x 6) = -1.414.
-    assert change_status(ODI, 40, 28) == "improved"
-    rci = reliable_change_index(ODI, 40, 28)
-    assert rci == pytest.approx(-1.4142, abs=1e-4)
-    assert is_reliable_change(rci) is False
-
-
-def test_reliable_change_beyond_measurement_error():
-    assert is_reliable_change(reliable_change_index(ODI, 50, 30)) is True
-
-
-def test_no_sem_means_no_reliable_change_index():
-    assert reliable_change_index(get_instrument("rmdq"), 12, 4) is None
-    assert is_reliable_change(None) is None
-
-
-def test_worsened_and_unchanged():
-    assert change_status(ODI, 30, 40) == "worsened"
-    assert change_status(ODI, 30, 39) == "unchanged"
-    assert change_status(NRS, 0, 1) == "unchanged"
-
-
-def test_psfs_higher_is_better_and_has_no_relative_rule():
-    assert change_status(PSFS, 4, 6) == "improved"
-    assert change_status(PSFS, 6, 4) == "worsened"
-    # +1.5 is 37.5% of baseline but PSFS has no relative rule.
+def test_psfs_has_no_relative_rule():
+    # +1.5 is 37.5% of baseline, under the MIC of 2.
     assert change_status(PSFS, 4, 5.5) == "unchanged"
+
+
+def test_and_rule_needs_both_the_mic_and_thirty_percent():
+    assert change_status(NRS, 8, 5, rule="and") == "improved"  # 3 points, 37.5%
+    assert change_status(NRS, 10, 8, rule="and") == "unchanged"  # the MIC only
+    assert change_status(NRS, 3, 2, rule="and") == "unchanged"  # 33% only
+    assert change_status(NRS, 10, 8, rule="or") == "improved"
+
+
+def test_without_a_baseline_above_zero_only_the_mic_counts():
+    assert change_status(NRS, 0, 0) == "unchanged"
+    assert change_status(NRS, 0, 1) == "unchanged"
 
 
 def test_pgic_has_no_change_status():
@@ -71,8 +86,48 @@ def test_pgic_has_no_change_status():
 
 
 def test_unknown_mic_rule_is_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Unknown MIC rule: 'xor'"):
         change_status(NRS, 5, 3, rule="xor")
+
+
+# Jacobson & Truax 1991: |RC| > 1.96. ODI (SEM 6): a reliable change of about 16.6 points;
+# NRS (SEM 1.02): about 2.83 points.
+@pytest.mark.parametrize(
+    "instrument, baseline, followup, reliable",
+    [
+        (ODI, 50, 33.36, True), (ODI, 50, 33.4, False),  # RC -1.961 and -1.956
+        (ODI, 20, 36.64, True), (ODI, 20, 36.6, False),  # worsening alike
+        (NRS, 5, 2.17, True), (NRS, 5, 2.18, False),  # RC -1.962 and -1.955
+        (NRS, 8, 5, True), (NRS, 8, 6, False),  # whole points: 3 is beyond the noise, 2 is not
+    ],
+)
+def test_reliable_change_just_beyond_and_just_inside_measurement_error(
+    instrument, baseline, followup, reliable
+):
+    assert is_reliable_change(reliable_change_index(instrument, baseline, followup)) is reliable
+
+
+def test_reliable_change_index_is_the_change_over_s_diff():
+    assert reliable_change_index(ODI, 40, 28) == pytest.approx(-12 / (math.sqrt(2) * 6))
+    assert reliable_change_index(NRS, 3, 7) == pytest.approx(4 / (math.sqrt(2) * 1.02))
+
+
+def test_an_index_of_exactly_1_96_is_not_beyond_measurement_error():
+    assert is_reliable_change(1.96) is False
+    assert is_reliable_change(-1.96) is False
+    assert is_reliable_change(-1.961) is True
+
+
+def test_past_mic_but_inside_measurement_error():
+    # ODI 40 -> 28: 12 points >= MIC 10; RC = -12 / (sqrt(2) x 6) = -1.414.
+    assert change_status(ODI, 40, 28) == "improved"
+    assert is_reliable_change(reliable_change_index(ODI, 40, 28)) is False
+
+
+def test_no_sem_means_no_reliable_change_index():
+    assert reliable_change_index(RMDQ, 12, 4) is None
+    assert reliable_change_index(VAS, 80, 20) is None
+    assert is_reliable_change(None) is None
 
 
 def test_s_diff_for_the_reference_sems():
@@ -86,12 +141,19 @@ def test_pct_change_and_baseline_zero():
     assert pct_change(0, 3) is None
 
 
+# Dworkin et al. 2008 (IMMPACT): >= 50% substantial, >= 30% moderate, >= 10% minimal; VAS values
+# put each edge exactly and 0.5 mm short of it.
 @pytest.mark.parametrize(
     "baseline, followup, band",
-    [(10, 5, "substantial"), (10, 6, "moderate"), (10, 7, "moderate"), (10, 8, "minimal"),
-     (10, 9, "minimal"), (10, 9.5, "none"), (5, 7, "none"), (0, 0, None)],
+    [
+        (100, 50, "substantial"), (100, 50.5, "moderate"),
+        (100, 70, "moderate"), (100, 70.5, "minimal"),
+        (100, 90, "minimal"), (100, 90.5, "none"),
+        (10, 5, "substantial"), (10, 7, "moderate"), (10, 9, "minimal"), (10, 10, "none"),
+        (5, 7, "none"), (0, 0, None),
+    ],
 )
-def test_immpact_pain_band(baseline, followup, band):
+def test_immpact_pain_band_edges(baseline, followup, band):
     assert immpact_pain_band(baseline, followup) == band
 
 
@@ -139,6 +201,10 @@ def test_summarize_quartiles():
         "mean": 2.5, "sd": pytest.approx(1.2910, abs=1e-4), "median": 2.5,
         "q1": 1.75, "q3": 3.25, "min": 1, "max": 4,
     }
+
+
+def test_summarize_two_values_has_a_sample_sd():
+    assert summarize([1, 3])["sd"] == pytest.approx(math.sqrt(2))
 
 
 def test_summarize_one_and_none():

@@ -3,7 +3,7 @@ import statistics
 
 import pytest
 
-from server.clinical.outcomes import percentile_rank, reference_percentiles
+from server.clinical.outcomes import MIN_REFERENCE_PATIENTS, percentile_rank, reference_percentiles
 
 
 def test_reference_percentiles_use_the_inclusive_method():
@@ -37,3 +37,8 @@ def test_percentile_rank_counts_half_of_the_ties():
     assert percentile_rank(5, values) == 0.0
     assert percentile_rank(30, values) == 87.5
     assert percentile_rank(35, values) == 100.0
+
+
+def test_a_reference_distribution_needs_ten_comparable_patients():
+    # Policy (issue 13), applied by the references service.
+    assert MIN_REFERENCE_PATIENTS == 10

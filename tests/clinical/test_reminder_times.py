@@ -1,4 +1,5 @@
 """The pure reminder-time rules: zones, daylight-saving days, quiet hours, the 3-day repeat."""
+import time as process_clock
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from server.clinical.reminders import (
     earliest_send,
     in_quiet_hours,
     leave_quiet_hours,
+    local_date,
     local_to_utc,
     next_reminder,
     reminder_at,
@@ -62,18 +64,52 @@ def test_local_time_becomes_the_right_utc_instant(zone, day, wall, expected):
 
 
 def test_a_skipped_whole_day_moves_to_the_first_minute_that_exists():
-    # Samoa skipped 30 December 2011 when it crossed the date line.
+    # Samoa skipped 30 December 2011 when it crossed the date line: 31 December 00:00 (UTC+14).
     assert local_to_utc(datetime(2011, 12, 30, 9, 0), "Pacific/Apia") == utc(2011, 12, 30, 10, 0)
-    assert datetime(2011, 12, 31, 0, 0, tzinfo=ZoneInfo("Pacific/Apia")).astimezone(UTC) == utc(
-        2011, 12, 30, 10, 0
+
+
+def test_a_half_hour_shift_gap_moves_to_its_end():
+    # Lord Howe Island springs forward 30 minutes at 02:00 local (UTC+10:30 to UTC+11).
+    assert local_to_utc(datetime(2026, 10, 4, 2, 15), "Australia/Lord_Howe") == utc(
+        2026, 10, 3, 15, 30
+    )
+    assert local_to_utc(datetime(2026, 10, 4, 1, 59), "Australia/Lord_Howe") == utc(
+        2026, 10, 3, 15, 29
     )
 
 
-def test_a_half_hour_shift_gap_is_handled_like_any_other():
-    # Lord Howe Island springs forward 30 minutes at 02:00 local.
-    assert local_to_utc(datetime(2026, 10, 4, 2, 15), "Australia/Lord_Howe") == local_to_utc(
-        datetime(2026, 10, 4, 2, 30), "Australia/Lord_Howe"
-    )
+def test_a_repeated_time_takes_its_first_occurrence_even_when_asked_for_the_second():
+    second = datetime(2026, 11, 1, 1, 30, fold=1)
+    assert local_to_utc(second, "America/New_York") == utc(2026, 11, 1, 5, 30)
+
+
+@pytest.fixture
+def server_clock_in_tokyo(monkeypatch):
+    """The server process itself set to a zone far from UTC, as a host may be."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    process_clock.tzset()
+    yield
+    monkeypatch.undo()
+    process_clock.tzset()
+
+
+@pytest.mark.parametrize("wall", [datetime(2026, 6, 1, 9, 0), datetime(2026, 3, 29, 2, 30)])
+def test_instants_are_in_utc_whatever_the_servers_own_zone(server_clock_in_tokyo, wall):
+    assert local_to_utc(wall, "Europe/Berlin").utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "instant, zone, day",
+    [
+        (utc(2026, 5, 1, 21, 59), "Europe/Berlin", date(2026, 5, 1)),
+        (utc(2026, 5, 1, 22, 0), "Europe/Berlin", date(2026, 5, 2)),
+        (utc(2026, 5, 1, 3, 59), "America/New_York", date(2026, 4, 30)),
+        (utc(2026, 5, 1, 4, 0), "America/New_York", date(2026, 5, 1)),
+        (utc(2026, 5, 1, 22, 0), "UTC", date(2026, 5, 1)),
+    ],
+)
+def test_local_date_changes_at_local_midnight(instant, zone, day):
+    assert local_date(instant, zone) == day
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Sydney"])
@@ -123,6 +159,8 @@ def test_day_start_moves_past_a_gap_at_midnight():
         (time(14, 0), time(12, 0), time(14, 0), False),
         (time(11, 59), time(12, 0), time(14, 0), False),
         (time(9, 0), None, None, False),
+        (time(23, 0), time(22, 0), None, False),
+        (time(6, 0), None, time(7, 0), False),
         (time(9, 0), time(9, 0), time(9, 0), False),
     ],
 )
@@ -152,10 +190,11 @@ def test_a_gap_that_lands_in_quiet_hours_moves_on_to_their_end():
     assert reminder_at(date(2026, 3, 29), prefs) == utc(2026, 3, 29, 4, 0)
 
 
-def test_earliest_send_waits_for_quiet_hours_to_end():
+def test_earliest_send_waits_for_quiet_hours_to_end_in_the_patients_zone():
+    # Quiet 22:00-07:00 in Berlin (UTC+2 in May): 21:00 UTC is 23:00 there, 05:30 UTC is 07:30.
     prefs = Preferences("Europe/Berlin", time(9, 0), time(22, 0), time(7, 0))
-    assert earliest_send(utc(2026, 5, 1, 22, 0), prefs) == utc(2026, 5, 2, 5, 0)
-    assert earliest_send(utc(2026, 5, 1, 12, 0), prefs) == utc(2026, 5, 1, 12, 0)
+    assert earliest_send(utc(2026, 5, 1, 21, 0), prefs) == utc(2026, 5, 2, 5, 0)
+    assert earliest_send(utc(2026, 5, 2, 5, 30), prefs) == utc(2026, 5, 2, 5, 30)
 
 
 def test_three_reminders_three_days_apart_from_the_window_opening():
@@ -172,6 +211,27 @@ def test_no_reminder_once_the_window_has_closed():
     instants = reminders_in_window(date(2026, 6, 1), closes, prefs, utc(2026, 5, 1))
     assert instants == [utc(2026, 6, 1, 7), utc(2026, 6, 4, 7)]
     assert next_reminder(date(2026, 6, 1), closes, 0, None, prefs, utc(2026, 6, 6)) is None
+
+
+def test_a_reminder_due_at_exactly_not_before_goes_out_then():
+    prefs = Preferences("Europe/Berlin", time(9, 0))
+    closes = day_start(date(2026, 6, 18), "Europe/Berlin")
+    assert next_reminder(date(2026, 6, 1), closes, 0, None, prefs, utc(2026, 6, 1, 7)) == utc(
+        2026, 6, 1, 7
+    )
+
+
+def test_no_reminder_at_the_instant_the_window_closes():
+    # The second reminder is due at midnight on 4 June, the instant the window closes.
+    prefs = Preferences("Europe/Berlin", time(0, 0))
+    due = day_start(date(2026, 6, 4), "Europe/Berlin")
+
+    def second_reminder(closes_at):
+        opened = date(2026, 6, 1)
+        return next_reminder(opened, closes_at, 1, opened, prefs, utc(2026, 6, 1))
+
+    assert second_reminder(due) is None
+    assert second_reminder(due + timedelta(minutes=1)) == due
 
 
 def test_a_window_already_open_starts_at_the_next_reminder_time():

@@ -10,7 +10,19 @@ ODI = get_instrument("odi")
 NRS = get_instrument("nrs_pain")
 VAS = get_instrument("vas_pain")
 PSFS = get_instrument("psfs")
+RMDQ = get_instrument("rmdq")
+PGIC = get_instrument("pgic")
 SECTIONS = [item.key for item in ODI.items]
+# Answers to the required items, so that a case can show the one error it is about.
+REQUIRED = {
+    "nrs_pain": {"back": 5}, "vas_pain": {"pain": 50}, "psfs": {"activity_1": 5}, "pgic": {"change": 4}
+}
+# clinical.md: each numeric item's lowest and highest valid answer.
+RANGES = (
+    [(NRS, "back", 0, 10), (NRS, "leg", 0, 10), (VAS, "pain", 0, 100), (PGIC, "change", 1, 7)]
+    + [(ODI, key, 0, 5) for key in SECTIONS]
+    + [(PSFS, f"activity_{n}", 0, 10) for n in range(1, 6)]
+)
 
 
 def odi_answers(points, missing=0):
@@ -69,14 +81,14 @@ def test_vas_score_is_the_value():
 
 
 def test_pgic_score_is_the_value():
-    assert score_answers(get_instrument("pgic"), {"change": 2}) == Score(2.0, {}, True, None)
+    assert score_answers(PGIC, {"change": 2}) == Score(2.0, {}, True, None)
 
 
 def test_rmdq_counts_ticked_items_only():
     answers = {"item_1": True, "item_5": True, "item_9": False, "item_24": True}
-    assert validate_answers(get_instrument("rmdq"), answers) == {}
-    assert score_answers(get_instrument("rmdq"), answers).score == 3.0
-    assert score_answers(get_instrument("rmdq"), {}).score == 0.0
+    assert validate_answers(RMDQ, answers) == {}
+    assert score_answers(RMDQ, answers).score == 3.0
+    assert score_answers(RMDQ, {}).score == 0.0
 
 
 def test_psfs_mean_of_rated_activities_ignores_names():
@@ -115,12 +127,7 @@ def test_optional_item_may_be_none_or_absent():
         (NRS, {"back": 5.5}, "back", "Must be an integer."),
         (NRS, {"back": math.nan}, "back", "Must be a finite number."),
         (VAS, {"pain": math.inf}, "pain", "Must be a finite number."),
-        (NRS, {"back": 11}, "back", "Must be between 0 and 10."),
-        (NRS, {"back": 5, "leg": -1}, "leg", "Must be between 0 and 10."),
-        (VAS, {"pain": 100.5}, "pain", "Must be between 0 and 100."),
-        (ODI, {"lifting": 6}, "lifting", "Must be between 0 and 5."),
-        (get_instrument("pgic"), {"change": 0}, "change", "Must be between 1 and 7."),
-        (get_instrument("rmdq"), {"item_3": 1}, "item_3", "Must be true or false."),
+        (RMDQ, {"item_3": 1}, "item_3", "Must be true or false."),
         (PSFS, {"activity_1": 5, "activity_1_name": 7}, "activity_1_name", "Must be a string."),
         (PSFS, {"activity_1": 5, "activity_2_name": "x" * 101}, "activity_2_name",
          "Must be at most 100 characters."),
@@ -128,6 +135,46 @@ def test_optional_item_may_be_none_or_absent():
 )
 def test_bad_values(instrument, answers, key, message):
     assert validate_answers(instrument, answers) == {key: [message]}
+
+
+@pytest.mark.parametrize("instrument, key, lowest, highest", RANGES)
+def test_lowest_and_highest_answers_are_valid(instrument, key, lowest, highest):
+    for value in (lowest, highest):
+        assert validate_answers(instrument, {**REQUIRED.get(instrument.code, {}), key: value}) == {}
+
+
+@pytest.mark.parametrize("instrument, key, lowest, highest", RANGES)
+def test_one_past_either_end_is_rejected(instrument, key, lowest, highest):
+    step = 0.5 if instrument is VAS else 1
+    for value in (lowest - step, highest + step):
+        answers = {**REQUIRED.get(instrument.code, {}), key: value}
+        assert validate_answers(instrument, answers) == {
+            key: [f"Must be between {lowest} and {highest}."]
+        }
+
+
+def _extreme_answers(instrument, highest):
+    """Every numeric item at its highest (or lowest) value, every box ticked (or not)."""
+    return {
+        item.key: (item.max if highest else item.min) if item.type != "boolean" else highest
+        for item in instrument.items
+        if item.type != "string"
+    }
+
+
+@pytest.mark.parametrize("instrument", [NRS, VAS, ODI, RMDQ, PSFS, PGIC], ids=lambda i: i.code)
+def test_the_lowest_and_highest_answers_score_the_instruments_stated_range(instrument):
+    lowest = score_answers(instrument, _extreme_answers(instrument, highest=False))
+    highest = score_answers(instrument, _extreme_answers(instrument, highest=True))
+    assert (lowest.score, highest.score) == (instrument.score_min, instrument.score_max)
+
+
+def test_an_unanswered_single_item_instrument_is_not_scorable():
+    assert score_answers(NRS, {"leg": 4}) == Score(None, {}, False, None)
+
+
+def test_psfs_with_no_rated_activity_is_not_scorable():
+    assert score_answers(PSFS, {"activity_1_name": "Gardening"}) == Score(None, {}, False, None)
 
 
 def test_integral_float_is_accepted_for_an_integer_item():
