@@ -55,17 +55,21 @@ def _sign_in_email():
     return f"login-email:{str(_body_field('email')).strip().lower()}"
 
 
-def _sign_in_limit():
-    return current_app.config["LOGIN_FAILURE_LIMIT"]
+def _failure_limit(setting, scope, key_scope, key_func, failed):
+    """A decorator counting failures against `setting`, per client address and per key_func."""
+
+    def limit():
+        return current_app.config[setting]
+
+    per_key = limiter.shared_limit(limit, scope=key_scope, key_func=key_func, deduct_when=failed)
+    per_address = limiter.shared_limit(limit, scope=scope, deduct_when=failed)
+    return lambda view: per_address(per_key(view))
 
 
-def limit_failed_sign_ins(view):
-    """LOGIN_FAILURE_LIMIT per client address and per email, shared by the API and the pages."""
-    per_email = limiter.shared_limit(
-        _sign_in_limit, scope="sign-in-email", key_func=_sign_in_email, deduct_when=_sign_in_failed
-    )
-    per_address = limiter.shared_limit(_sign_in_limit, scope="sign-in", deduct_when=_sign_in_failed)
-    return per_address(per_email(view))
+# LOGIN_FAILURE_LIMIT per client address and per email, shared by the API and the pages.
+limit_failed_sign_ins = _failure_limit(
+    "LOGIN_FAILURE_LIMIT", "sign-in", "sign-in-email", _sign_in_email, _sign_in_failed
+)
 
 
 def _enrollment_failed(response):
@@ -82,17 +86,10 @@ def _enrollment_code():
     return f"enroll-code:{_digest(normalize_code(code)) if isinstance(code, str) else ''}"
 
 
-def _enroll_limit():
-    return current_app.config["ENROLL_FAILURE_LIMIT"]
-
-
-def limit_failed_enrollments(view):
-    """ENROLL_FAILURE_LIMIT per client address and per code tried (kept as its hash)."""
-    per_code = limiter.shared_limit(
-        _enroll_limit, scope="enroll-code", key_func=_enrollment_code, deduct_when=_enrollment_failed
-    )
-    per_address = limiter.shared_limit(_enroll_limit, scope="enroll", deduct_when=_enrollment_failed)
-    return per_address(per_code(view))
+# ENROLL_FAILURE_LIMIT per client address and per code tried (kept as its hash).
+limit_failed_enrollments = _failure_limit(
+    "ENROLL_FAILURE_LIMIT", "enroll", "enroll-code", _enrollment_code, _enrollment_failed
+)
 
 
 def _device_token():
