@@ -123,6 +123,15 @@ FLAGS = {
 }
 
 
+def matching(q):
+    """A condition on Patient: the external id or the name contains q, ignoring case."""
+    needle = q.lower()
+    return or_(
+        func.lower(Patient.external_id).contains(needle, autoescape=True),
+        func.lower(Patient.display_name).contains(needle, autoescape=True),
+    )
+
+
 def list_patients(principal, page, per_page, q=None, flag=None):
     """One page of the patients the caller may see, audited per patient shown."""
     query = visible_patients(principal)
@@ -131,13 +140,7 @@ def list_patients(principal, page, per_page, q=None, flag=None):
         trends.refresh_stale_among(query)
         query = query.where(FLAGS[flag]())
     if q:
-        needle = q.lower()
-        query = query.where(
-            or_(
-                func.lower(Patient.external_id).contains(needle, autoescape=True),
-                func.lower(Patient.display_name).contains(needle, autoescape=True),
-            )
-        )
+        query = query.where(matching(q))
     result = paginate(query, page, per_page, Patient.id)
     audit.record_many(principal, "patient.list", [patient.id for patient in result["items"]])
     return result

@@ -1,5 +1,5 @@
 """The clinician's worklist: each visible patient's flags, latest scores and next follow-up."""
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from server.clinical.reminders import local_date
@@ -9,7 +9,7 @@ from server.extensions import db
 from server.models import Assessment, CheckIn, FollowUp, Patient, Treatment, Trend
 from server.services import audit, trends
 from server.services.access import visible_patients
-from server.services.patients import FLAGS
+from server.services.patients import FLAGS, matching
 from server.services.schedules import PENDING, status_column
 
 # The two scores a worklist row shows, each since the latest treatment's baseline.
@@ -42,13 +42,7 @@ def _filtered(principal, args):
     """The visible patients matching the search and the latest treatment's kind."""
     query = visible_patients(principal)
     if args.get("q"):
-        needle = args["q"].lower()
-        query = query.where(
-            or_(
-                func.lower(Patient.external_id).contains(needle, autoescape=True),
-                func.lower(Patient.display_name).contains(needle, autoescape=True),
-            )
-        )
+        query = query.where(matching(args["q"]))
     if args.get("treatment_kind"):
         kind = select(Treatment.kind).where(Treatment.id == _latest_treatment_id())
         query = query.where(kind.scalar_subquery() == args["treatment_kind"])
