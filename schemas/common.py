@@ -81,6 +81,15 @@ class AwareDateTime(fields.AwareDateTime):
         super().__init__(format="iso", **kwargs)
 
 
+class UpdateSchema(ma.Schema):
+    """A PATCH body: any of the fields, but at least one."""
+
+    @ma.validates_schema
+    def _changes_something(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.")
+
+
 class PageArgs(ma.Schema):
     """Pagination query arguments."""
 

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import LocalTime, PageArgs, Text, Timezone, page_schema
+from schemas.common import LocalTime, PageArgs, Text, Timezone, UpdateSchema, page_schema
 from server.clock import utcnow
 from server.models.accounts import PATIENT_STATUSES
 from server.vocabulary import CONDITIONS, PATIENT_FLAGS, SEXES
@@ -34,7 +34,7 @@ class ContactSchema(ma.Schema):
     push_token = Text(allow_none=True, validate=validate.Length(min=1, max=4096))
 
 
-class PreferencesSchema(ma.Schema):
+class PreferencesSchema(UpdateSchema):
     """What a patient may change about themselves."""
 
     timezone = Timezone()

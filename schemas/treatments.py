@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Text
+from schemas.common import Text, UpdateSchema
 from server.clinical.protocols import PROTOCOLS
 from server.vocabulary import CELL_SOURCES, TREATMENT_KINDS
 
@@ -20,7 +20,7 @@ class TreatmentDetailsSchema(ma.Schema):
     notes = Text(allow_none=True, validate=validate.Length(max=2000))
 
 
-class TreatmentUpdateSchema(ma.Schema):
+class TreatmentUpdateSchema(UpdateSchema):
     """Fields of a treatment staff may set."""
 
     kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))

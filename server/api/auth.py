@@ -1,7 +1,6 @@
 """Staff sign-in and sign-out, and device enrollment."""
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.auth import (
     EnrollResponseSchema,
@@ -9,6 +8,7 @@ from schemas.auth import (
     LoginResponseSchema,
     LoginSchema,
 )
+from server.api.blueprint import Blueprint
 from server.api.guards import (
     current_principal,
     limit_failed_enrollments,

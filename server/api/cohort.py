@@ -1,8 +1,8 @@
 """Cohort outcomes: the spread of responses over the patients you may see."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.trends import CohortArgs, CohortOutcomesSchema, TimeToEventArgs, TimeToEventSchema
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, staff_only
 from server.services import cohort, survival
 
