@@ -1,4 +1,6 @@
 """Check-ins as the app submits and pulls them, and as staff read them."""
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -79,18 +81,49 @@ class CheckInBatchResultSchema(ma.Schema):
     results = fields.List(fields.Nested(CheckInResultSchema))
 
 
+class Cursor(fields.String):
+    """A sync cursor, the same string both ways: digits, read as the position in the feed."""
+
+    PATTERN = re.compile(r"^[0-9]{1,10}$")
+    # The feed's positions are 32-bit integers in the database.
+    LARGEST = 2**31 - 1
+
+    def __init__(self, metadata=None, **kwargs):
+        super().__init__(metadata={"pattern": self.PATTERN.pattern, **(metadata or {})}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value == "":
+            return 0
+        if not self.PATTERN.match(value) or int(value) > self.LARGEST:
+            raise ma.ValidationError(
+                f"Must be a next_cursor as returned: digits, at most {self.LARGEST}."
+            )
+        return int(value)
+
+
 class CheckInSinceArgs(ma.Schema):
     """Incremental pull: the cursor of the last page and a page size."""
 
-    since = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
+    since = Cursor(
+        load_default=0,
+        metadata={
+            "description": "next_cursor of the last page (at most 2147483647); "
+            "empty or left out: from the start"
+        },
+    )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=200))
 
 
 class CheckInChangesSchema(ma.Schema):
-    """Check-ins stored or voided after the cursor, and the cursor to ask with next."""
+    """Check-ins changed after the cursor, the cursor to ask with next, and whether more follows."""
 
     items = fields.List(fields.Nested(CheckInSchema))
-    next_cursor = fields.String()
+    next_cursor = Cursor(required=True)
+    has_more = fields.Boolean(required=True)
 
 
 class VoidSchema(ma.Schema):
