@@ -127,7 +127,10 @@ def register_error_shape(app, applies, render):
 
 
 class BacktrackApi(Api):
-    """flask-smorest's Api answering every HTTP error in the one shape."""
+    """flask-smorest's Api answering every HTTP error in the one shape; each operation lists
+    its error statuses itself (server/api/contract.py), so there is no catch-all `default`."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         """Turn any HTTPException, validation errors included, into the error shape."""

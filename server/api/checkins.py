@@ -29,6 +29,7 @@ class MyCheckIns(MethodView):
     @blp.arguments(CheckInSubmitSchema())
     @blp.response(201, CheckInSchema)
     @blp.alt_response(200, schema=CheckInSchema, description="Already stored: the same body.")
+    @blp.doc(operationId="submitCheckIn")
     def post(self, data):
         """Submit a check-in; resending the same id and content answers 200 with the stored one."""
         checkin, created = checkins.submit_one(current_principal(), data)
@@ -37,6 +38,7 @@ class MyCheckIns(MethodView):
     @patient_only
     @blp.arguments(CheckInSinceArgs(), location="query")
     @blp.response(200, CheckInChangesSchema)
+    @blp.doc(operationId="pullMyCheckIns")
     def get(self, args):
         """Check-ins stored or voided after the cursor, in the order the server stored them."""
         return checkins.changes_since(current_principal().patient, args["since"], args["limit"])
@@ -56,6 +58,7 @@ class MyCheckInBatch(MethodView):
     @patient_only
     @blp.arguments(CheckInBatchSchema())
     @blp.response(200, CheckInBatchResultSchema)
+    @blp.doc(operationId="submitCheckInBatch")
     def post(self, data):
         """Submit up to 500 check-ins; each gets its own result, in order."""
         items = [_load(raw) for raw in data["checkins"]]
@@ -74,6 +77,7 @@ class VoidCheckIn(MethodView):
     @patient_only
     @blp.arguments(VoidSchema())
     @blp.response(200, CheckInSchema)
+    @blp.doc(operationId="voidCheckIn")
     def post(self, data, checkin_id):
         """Mark a check-in entered in error: it stays stored but leaves views and trends."""
         return checkins.void(current_principal(), checkin_id, data["reason"])
@@ -84,6 +88,7 @@ class PatientCheckIns(MethodView):
     @staff_only
     @blp.arguments(StaffCheckInArgs(), location="query")
     @blp.response(200, CheckInPageSchema)
+    @blp.doc(operationId="listPatientCheckIns")
     def get(self, args, patient_id):
         """A patient's check-ins by completion time."""
         patient = access.patient_for(current_principal(), patient_id, "checkin.list")

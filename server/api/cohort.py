@@ -14,6 +14,7 @@ class CohortOutcomes(MethodView):
     @staff_only
     @blp.arguments(CohortArgs(), location="query")
     @blp.response(200, CohortOutcomesSchema)
+    @blp.doc(operationId="getCohortOutcomes")
     def get(self, args):
         """Change from baseline of one measure at one time point, per patient and treatment."""
         return cohort.outcomes(current_principal(), args)
@@ -24,6 +25,7 @@ class SurgeryFree(MethodView):
     @staff_only
     @blp.arguments(TimeToEventArgs(), location="query")
     @blp.response(200, TimeToEventSchema)
+    @blp.doc(operationId="getSurgeryFreeSurvival")
     def get(self, args):
         """Surgery-free survival after each non-surgical treatment kind, or time to a serious
         adverse event after each kind: Kaplan–Meier with 95% intervals and numbers at risk."""

@@ -20,6 +20,7 @@ class OutcomesCsv(MethodView):
         content_type="text/csv",
         description="One row per patient, treatment, measure and time point.",
     )
+    @blp.doc(operationId="exportOutcomesCsv")
     def get(self, args):
         """The outcomes of the patients you may see, streamed as CSV (a pseudonym, no ids)."""
         identified = args["identified"]
