@@ -4,10 +4,23 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import WITHIN_CALENDAR, AwareDateTime, PageArgs, Text, page_schema
+from schemas.common import (
+    WITHIN_CALENDAR,
+    AwareDateTime,
+    PageArgs,
+    Reply,
+    Text,
+    field_errors,
+    page_schema,
+)
 from server.clinical.instruments import INSTRUMENTS
+from server.clinical.scoring import odi_band
 
 PLAIN_TEXT = Text()
+# An answer as the instrument's item type has it: a number, true or false, text, or null.
+ANSWER = fields.Raw(metadata={"type": ["number", "boolean", "string", "null"]})
+# The bands in order, read off the scoring rule itself over every ODI percent.
+ODI_BANDS = tuple(dict.fromkeys(odi_band(percent) for percent in range(101)))
 
 
 class CheckInSubmitSchema(ma.Schema):
@@ -41,41 +54,51 @@ class CheckInBatchSchema(ma.Schema):
     )
 
 
-class ContextSchema(ma.Schema):
+class ContextSchema(Reply):
     """Where a check-in falls relative to one treatment."""
 
     treatment_id = fields.Integer()
     days_from_treatment = fields.Integer()
-    phase = fields.String(metadata={"description": "before, same_day or after"})
+    phase = fields.String(validate=validate.OneOf(["before", "same_day", "after"]))
 
 
-class CheckInSchema(ma.Schema):
+class CheckInSchema(Reply):
     """A stored check-in with its score."""
 
     id = fields.UUID()
-    instrument = fields.String()
+    instrument = fields.String(validate=validate.OneOf(sorted(INSTRUMENTS)))
     instrument_version = fields.String()
-    answers = fields.Dict()
+    answers = fields.Dict(keys=fields.String(), values=ANSWER)
     notes = fields.String(allow_none=True)
     completed_at = fields.AwareDateTime()
     received_at = fields.AwareDateTime()
     score = fields.Float(allow_none=True)
-    subscores = fields.Dict()
+    subscores = fields.Dict(keys=fields.String(), values=fields.Float())
     scorable = fields.Boolean()
-    band = fields.String(allow_none=True)
+    band = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(ODI_BANDS),
+        metadata={"description": "the ODI disability band; null for other instruments"},
+    )
     context = fields.List(fields.Nested(ContextSchema))
-    voided = fields.Function(lambda c: c.voided_at is not None)
+    voided = fields.Function(lambda c: c.voided_at is not None, metadata={"type": "boolean"})
 
 
-class CheckInResultSchema(ma.Schema):
+class CheckInResultSchema(Reply):
     """What happened to one check-in of a batch."""
 
-    id = fields.Raw()
-    status = fields.String(metadata={"description": "created, duplicate, conflict or invalid"})
-    errors = fields.Dict()
+    class Meta:
+        optional = ("errors",)
+
+    id = fields.String(
+        allow_none=True,
+        metadata={"description": "the id as submitted; null when the item had none"},
+    )
+    status = fields.String(validate=validate.OneOf(["created", "duplicate", "conflict", "invalid"]))
+    errors = field_errors()
 
 
-class CheckInBatchResultSchema(ma.Schema):
+class CheckInBatchResultSchema(Reply):
     """One result per submitted check-in, in the same order."""
 
     results = fields.List(fields.Nested(CheckInResultSchema))
@@ -118,12 +141,12 @@ class CheckInSinceArgs(ma.Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=200))
 
 
-class CheckInChangesSchema(ma.Schema):
+class CheckInChangesSchema(Reply):
     """Check-ins changed after the cursor, the cursor to ask with next, and whether more follows."""
 
     items = fields.List(fields.Nested(CheckInSchema))
-    next_cursor = Cursor(required=True)
-    has_more = fields.Boolean(required=True)
+    next_cursor = Cursor()
+    has_more = fields.Boolean()
 
 
 class VoidSchema(ma.Schema):

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 VALID_TIMEZONES = frozenset(available_timezones())
+HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 # Far enough from the calendar's ends that every time zone can convert the instant.
 WITHIN_CALENDAR = validate.Range(
     min=datetime(1900, 1, 1, tzinfo=timezone.utc),
@@ -46,7 +47,9 @@ class StrictBoolean(fields.Boolean):
 
 
 class Timezone(fields.String):
-    """An IANA time zone name such as Europe/Berlin."""
+    """An IANA time zone name such as Europe/Berlin; the document lists them (`TimeZone`)."""
+
+    openapi_component = "TimeZone"
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -59,8 +62,12 @@ class Timezone(fields.String):
         return value
 
 
-class LocalTime(fields.Field):
+class LocalTime(fields.String):
     """A wall-clock time as HH:MM."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": HH_MM, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.strftime("%H:%M")
@@ -90,6 +97,57 @@ class UpdateSchema(ma.Schema):
             raise ma.ValidationError("Give at least one field to change.")
 
 
+class Reply(ma.Schema):
+    """A response body. The server sends every field (null where allowed), so the document
+    marks each one required; `Meta.optional` names those it may leave out."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        optional = getattr(self.Meta, "optional", ())
+        for name, field in self.fields.items():
+            field.required = name not in optional
+
+
+def field_errors():
+    """Invalid fields by location, as error bodies and batch results carry them."""
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(
+            metadata={
+                "type": ["object", "array"],
+                "items": {"type": "string"},
+                "description": "field name: a list of messages, or the same for nested fields;"
+                " a list of messages for the body as a whole",
+            }
+        ),
+        metadata={"description": "invalid fields by location (json, query, path, headers)"},
+    )
+
+
+class ErrorSchema(Reply):
+    """The one error body: the status again, its name, a message and, for invalid fields,
+    where they are (json, query, path) and what is wrong with each."""
+
+    class Meta:
+        optional = ("errors",)
+
+    code = fields.Integer(metadata={"description": "the HTTP status"})
+    status = fields.String(metadata={"description": "the status's name, e.g. Not Found"})
+    message = fields.String()
+    errors = field_errors()
+
+
+class Computed(fields.Nested):
+    """A nested object that a method of the schema computes from the whole object."""
+
+    def __init__(self, nested, method, **kwargs):
+        super().__init__(nested, **kwargs)
+        self.method = method
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return getattr(self.parent, self.method)(obj)
+
+
 class PageArgs(ma.Schema):
     """Pagination query arguments."""
 
@@ -97,7 +155,7 @@ class PageArgs(ma.Schema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
-class PageSchema(ma.Schema):
+class PageSchema(Reply):
     """The envelope around one page of results."""
 
     page = fields.Integer()

@@ -9,7 +9,10 @@ from copy import deepcopy
 from http import HTTPStatus
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask_smorest import Blueprint
+
+from schemas.common import VALID_TIMEZONES
 
 ROLE_NAMES = {"anyone": "anyone, without signing in", "patient": "a patient's enrolled device",
               "clinician": "a clinician", "admin": "an admin"}
@@ -66,9 +69,11 @@ def without_database(view):
     return documented(view, **{"x-database": False})
 
 
-def implied_errors(path, operation):
+def implied_errors(path, method, operation):
     """The error statuses an operation of this shape can answer, whatever its view does."""
     statuses = {500, 503} if operation.pop("x-database", True) else {500}
+    if method != "get":
+        statuses.add(409)  # the unit of work answers a commit that breaks a constraint with 409
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}
     if any(p.get("in") == "query" for p in operation.get("parameters", [])):
@@ -78,11 +83,24 @@ def implied_errors(path, operation):
     return statuses
 
 
+def field_as_component(converter, field, ret, **kwargs):
+    """A field naming a component (`openapi_component`) is documented as a reference to it."""
+    name = getattr(field, "openapi_component", None)
+    if name is None:
+        return {}
+    ret.clear()
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 class ContractPlugin(BasePlugin):
     """Completes every operation: its error responses and who may call it."""
 
     def init_spec(self, spec):
         self.spec = spec
+        spec.components.schema("TimeZone", {"type": "string", "enum": sorted(VALID_TIMEZONES)})
+        for plugin in spec.plugins:
+            if isinstance(plugin, MarshmallowPlugin):
+                plugin.converter.add_attribute_function(field_as_component)
 
     def _error_ref(self, status, shape):
         """A reference to the shared response of this status and error shape."""
@@ -97,13 +115,13 @@ class ContractPlugin(BasePlugin):
         return {"$ref": f"#/components/responses/{name}"}
 
     def operation_helper(self, path=None, operations=None, **kwargs):
-        for operation in operations.values():
+        for method, operation in operations.items():
             names = operation.get("x-roles")
             if not names:
                 raise ValueError(f"{path}: an operation must say who may call it (x-roles)")
             responses = {str(status): r for status, r in operation.get("responses", {}).items()}
             shape = responses.pop("default", JSON_ERROR)
-            statuses = implied_errors(path, operation) | {
+            statuses = implied_errors(path, method, operation) | {
                 int(status) for status in operation.pop("x-errors", {})
             }
             statuses |= {int(status) for status in responses if int(status) >= 400}
