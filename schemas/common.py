@@ -1,5 +1,5 @@
 """Fields and schemas shared by every resource."""
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import marshmallow as ma
@@ -12,6 +12,10 @@ WITHIN_CALENDAR = validate.Range(
     min=datetime(1900, 1, 1, tzinfo=timezone.utc),
     max=datetime(9000, 1, 1, tzinfo=timezone.utc),
     error="Must be between the years 1900 and 9000.",
+)
+# The same for a calendar date: a schedule counted from it stays within the calendar.
+DATE_WITHIN_CALENDAR = validate.Range(
+    min=date(1900, 1, 1), max=date(9000, 1, 1), error="Must be between the years 1900 and 9000."
 )
 
 

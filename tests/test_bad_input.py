@@ -118,6 +118,31 @@ def test_nul_byte_in_a_query_argument_is_422(client, world):
         assert set(field_errors(response, "query")) == {name}
 
 
+@pytest.mark.parametrize(
+    "query", ["from=0001-01-01T00:00:00%2B14:00", "to=9999-12-31T23:59:59-12:00"]
+)
+def test_an_audit_filter_outside_the_calendar_is_422_not_500(client, world, query):
+    response = client.get(f"/api/v1/audit-events?{query}", headers=world.headers["admin"])
+    assert set(field_errors(response, "query")) == {query.split("=")[0]}
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31", "9999-12-31"])
+def test_a_treatment_date_outside_the_calendar_is_422_not_500(client, world, day):
+    created = client.post(
+        f"{PATIENTS}/{world.ids['patient_a']}/treatments",
+        json={"kind": "prp", "performed_on": day, "protocol": "spine-standard"},
+        headers=world.headers["admin"],
+    )
+    assert set(field_errors(created)) == {"performed_on"}
+    treatment_id = add_treatment(client, world, world.ids["patient_a"], "2024-03-01")
+    changed = client.patch(
+        f"/api/v1/treatments/{treatment_id}",
+        json={"performed_on": day},
+        headers=world.headers["admin"],
+    )
+    assert set(field_errors(changed)) == {"performed_on"}
+
+
 def test_lone_surrogate_in_a_password_is_422(app, client, world):
     email = email_of(app, world.ids["admin"])
     response = client.post("/api/v1/auth/login", json={"email": email, "password": "\udfff"})
