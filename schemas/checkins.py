@@ -5,7 +5,6 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from schemas.common import (
-    WITHIN_CALENDAR,
     AwareDateTime,
     PageArgs,
     Reply,
@@ -27,9 +26,11 @@ class CheckInSubmitSchema(ma.Schema):
     """A check-in as the app submits it; answers are checked against the instrument."""
 
     id = fields.UUID(required=True)
-    instrument = fields.String(required=True, validate=validate.Length(max=32))
+    instrument = fields.String(
+        required=True, validate=validate.OneOf(sorted(INSTRUMENTS), error="Unknown instrument.")
+    )
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), required=True)
-    completed_at = AwareDateTime(required=True, validate=WITHIN_CALENDAR)
+    completed_at = AwareDateTime(required=True)
     notes = Text(allow_none=True, validate=validate.Length(max=2000))
 
     @ma.validates("answers")
@@ -50,7 +51,15 @@ class CheckInBatchSchema(ma.Schema):
     """Up to 500 check-ins, e.g. uploaded after a time offline."""
 
     checkins = fields.List(
-        fields.Raw(allow_none=True), required=True, validate=validate.Length(min=1, max=500)
+        fields.Raw(
+            allow_none=True,
+            metadata={
+                "type": ["object", "array", "string", "number", "boolean"],
+                "description": "a CheckInSubmit; one that is not gets the status invalid",
+            }
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=500),
     )
 
 
@@ -159,8 +168,8 @@ class StaffCheckInArgs(PageArgs):
     """Filters for a patient's check-ins."""
 
     instrument = fields.String(validate=validate.OneOf(sorted(INSTRUMENTS)))
-    from_ = AwareDateTime(data_key="from", validate=WITHIN_CALENDAR)
-    to = AwareDateTime(validate=WITHIN_CALENDAR)
+    from_ = AwareDateTime(data_key="from")
+    to = AwareDateTime()
     include_voided = fields.Boolean(load_default=False)
 
 

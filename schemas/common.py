@@ -1,5 +1,10 @@
-"""Fields and schemas shared by every resource."""
-from datetime import date, datetime, time, timezone
+"""Fields and schemas shared by every resource.
+
+Request fields carry the pattern the server checks, so the OpenAPI document says exactly what
+is accepted.
+"""
+import re
+from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import marshmallow as ma
@@ -7,15 +12,20 @@ from marshmallow import fields, validate
 
 VALID_TIMEZONES = frozenset(available_timezones())
 HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-# Far enough from the calendar's ends that every time zone can convert the instant.
-WITHIN_CALENDAR = validate.Range(
-    min=datetime(1900, 1, 1, tzinfo=timezone.utc),
-    max=datetime(9000, 1, 1, tzinfo=timezone.utc),
-    error="Must be between the years 1900 and 9000.",
+# No C0 control character but tab and newline.
+NO_CONTROLS = r"^[^\x00-\x08\x0b-\x1f]*$"
+# ... and at least one character that is neither a control nor white space.
+NOT_BLANK = r"^[^\x00-\x08\x0b-\x1f]*[^\s\x00-\x08\x0b-\x1f][^\x00-\x08\x0b-\x1f]*$"
+# RFC 3339 with an offset, in the years 1901-8999: far enough from the calendar's ends that
+# every time zone can convert the instant.
+RFC3339_YEARS = r"^(190[1-9]|19[1-9][0-9]|[2-8][0-9]{3})-"
+RFC3339 = re.compile(
+    r"(?P<year>[0-9]{4})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
-# The same for a calendar date: a schedule counted from it stays within the calendar.
+# The same years for a calendar date: a schedule counted from it stays within the calendar.
 DATE_WITHIN_CALENDAR = validate.Range(
-    min=date(1900, 1, 1), max=date(9000, 1, 1), error="Must be between the years 1900 and 9000."
+    min=date(1901, 1, 1), max=date(8999, 12, 31), error="Must be between the years 1901 and 8999."
 )
 
 
@@ -32,13 +42,19 @@ class UnicodeString(fields.String):
 
 
 class Text(UnicodeString):
-    """A string with surrounding spaces trimmed and no NUL or other control characters."""
+    """A string with no NUL or other control characters, surrounding spaces trimmed; one that
+    must not be empty must not be blank either."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        blank_refused = any(isinstance(v, validate.Length) and v.min for v in self.validators)
+        self.metadata = {"pattern": NOT_BLANK if blank_refused else NO_CONTROLS, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        value = super()._deserialize(value, attr, data, **kwargs)
         if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
             raise ma.ValidationError("Must not contain control characters.")
-        return value
+        return value.strip()
 
 
 class StrictBoolean(fields.Boolean):
@@ -77,19 +93,25 @@ class LocalTime(fields.String):
         return None if value is None else value.strftime("%H:%M")
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        if not isinstance(value, str) or not re.match(HH_MM, value):
             raise ma.ValidationError("Must be a local time as HH:MM.")
-        try:
-            return time.fromisoformat(value)
-        except ValueError as exc:
-            raise ma.ValidationError("Must be a local time as HH:MM.") from exc
+        return time.fromisoformat(value)
 
 
 class AwareDateTime(fields.AwareDateTime):
-    """An RFC 3339 instant with an offset; naive times are refused."""
+    """An RFC 3339 instant with an offset, in the years 1901-8999."""
 
     def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": RFC3339_YEARS, **kwargs.get("metadata", {})}
         super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        found = RFC3339.fullmatch(value) if isinstance(value, str) else None
+        if found is None:
+            raise ma.ValidationError("Must be an RFC 3339 date-time with an offset.")
+        if not 1901 <= int(found["year"]) <= 8999:
+            raise ma.ValidationError("Must be between the years 1901 and 8999.")
+        return super()._deserialize(value.upper(), attr, data, **kwargs)
 
 
 class UpdateSchema(ma.Schema):

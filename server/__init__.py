@@ -66,11 +66,12 @@ def register_extensions(app):
 def register_blueprints(app):
     """Mount the API resources, the plain endpoints and the clinician pages."""
     from server import web
-    from server.api import API_BLUEPRINTS, PLAIN_BLUEPRINTS, docs
+    from server.api import API_BLUEPRINTS, PLAIN_BLUEPRINTS, checkins, docs
 
     for blueprint in API_BLUEPRINTS:
         extensions.api.register_blueprint(blueprint)
     docs.document(app, extensions.api.spec)
+    checkins.document(extensions.api.spec)
     for blueprint in PLAIN_BLUEPRINTS:
         app.register_blueprint(blueprint)
     web.register(app)

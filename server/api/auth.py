@@ -1,5 +1,5 @@
 """Staff sign-in and sign-out, and device enrollment."""
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 
 from schemas.auth import (
@@ -50,6 +50,7 @@ class Logout(MethodView):
     def post(self):
         """Revoke the bearer token presented with this request."""
         auth.logout(current_principal())
+        return Response(status=204)  # no body, so no Content-Type either
 
 
 @blp.route("/enroll")

@@ -1,7 +1,9 @@
 """Check-ins: posted by the app exactly once, read by staff."""
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask.views import MethodView
 from marshmallow import ValidationError
 
+from schemas import answers
 from schemas.checkins import (
     CheckInBatchResultSchema,
     CheckInBatchSchema,
@@ -20,6 +22,14 @@ from server.services import access, checkins
 blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins")
 
 SUBMIT = CheckInSubmitSchema()
+SUBMIT_BODY = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInSubmit"}}}}
+
+
+def document(spec):
+    """Document the check-in body as one schema per instrument, chosen by `instrument`."""
+    converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+    common = converter.schema2jsonschema(CheckInSubmitSchema)
+    spec.components.schema("CheckInSubmit", answers.document(spec, common))
 
 
 @blp.route("/me/checkins")
@@ -29,7 +39,7 @@ class MyCheckIns(MethodView):
     @blp.arguments(CheckInSubmitSchema())
     @blp.response(201, CheckInSchema)
     @blp.alt_response(200, schema=CheckInSchema, description="Already stored: the same body.")
-    @blp.doc(operationId="submitCheckIn")
+    @blp.doc(operationId="submitCheckIn", requestBody=SUBMIT_BODY)
     def post(self, data):
         """Submit a check-in; resending the same id and content answers 200 with the stored one."""
         checkin, created = checkins.submit_one(current_principal(), data)
