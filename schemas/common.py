@@ -98,7 +98,11 @@ class AwareDateTime(fields.AwareDateTime):
     """An RFC 3339 instant with an offset, in the years 1901-8999."""
 
     def __init__(self, **kwargs):
-        kwargs["metadata"] = {"pattern": RFC3339_YEARS, **kwargs.get("metadata", {})}
+        kwargs["metadata"] = {
+            "pattern": RFC3339_YEARS,
+            "examples": ["2026-03-01T09:30:00+01:00"],
+            **kwargs.get("metadata", {}),
+        }
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
