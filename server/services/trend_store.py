@@ -90,7 +90,7 @@ def _digest(rows):
     return hashlib.blake2b(orjson.dumps(rows), digest_size=16).digest()
 
 
-def _fetch(statement):
+def fetch(statement):
     """The statement's rows as plain tuples.
 
     On PostgreSQL straight from the driver: SQLAlchemy's row objects and type processing
@@ -111,14 +111,14 @@ def load(patient_ids):
     read at: three queries for the whole chunk."""
     # The sequence is read before the readings: a check-in committed in between is then
     # loaded yet still counts as newer, which costs one spare recompute, never a missed one.
-    people = _fetch(
+    people = fetch(
         select(Patient.id, Patient.timezone, Patient.checkin_seq).where(
             id_in(Patient.id, patient_ids)
         )
     )
     data = {patient_id: (timezone, [], []) for patient_id, timezone, _ in people}
     seqs = {patient_id: seq for patient_id, _, seq in people}
-    for patient_id, *facts in _fetch(
+    for patient_id, *facts in fetch(
         select(
             Treatment.patient_id,
             Treatment.id,
@@ -130,7 +130,7 @@ def load(patient_ids):
         data[patient_id][1].append(TreatmentFacts(*facts))
     # Only the readings trends count, with only the subscores they follow, read out of
     # the JSON by the database.
-    readings = _fetch(
+    readings = fetch(
         select(
             CheckIn.patient_id,
             CheckIn.instrument,
