@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import orjson
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
 from server.clinical.anchors import agreement, anchor_says_improved, roc_mic
@@ -90,18 +90,14 @@ def _pairs(principal, measure, timepoint, args, group_by):
     patient, and only one page of rows is shown.
     """
     followup_column = _value_at(Trend, timepoint)
-    group_column = _group_column(group_by)
-    query = with_filters(
+    query = _joined(
         select(
             Trend.patient_id,
             Trend.treatment_id,
             Trend.baseline_value,
             followup_column,
-            group_column,
-        )
-        .join(Treatment, Treatment.id == Trend.treatment_id)
-        .join(Patient, Patient.id == Trend.patient_id)
-        .where(
+            _group_column(group_by),
+        ).where(
             Trend.patient_id.in_(visible_ids(principal)),
             Trend.instrument == measure.instrument,
             Trend.score_name == measure.score_name,
@@ -109,21 +105,46 @@ def _pairs(principal, measure, timepoint, args, group_by):
             followup_column.is_not(None),
         ),
         args,
+        group_by,
     )
-    instrument = measure.definition
+    compared = {}  # scores take few values: each (baseline, follow-up) is compared once
     groups = defaultdict(list)
     with trend_store.collector_paused():
         for patient_id, treatment_id, baseline, followup, group in trend_store.fetch(query):
             if group_by == "baseline_band":
                 group = odi_band(group) if group is not None else None
-            # The parts of clinical.trends.compare the cohort shows.
-            pct = pct_change(baseline, followup)
-            reliable = is_reliable_change(reliable_change_index(instrument, baseline, followup))
-            groups[group].append((
-                pct is None, pct or 0.0, patient_id, treatment_id, baseline, followup,
-                followup - baseline, pct, change_status(instrument, baseline, followup), reliable,
-            ))
+            facts = compared.get((baseline, followup))
+            if facts is None:
+                facts = compared[(baseline, followup)] = _compared(measure, baseline, followup)
+            no_pct, pct_key, *rest = facts
+            groups[group].append((no_pct, pct_key, patient_id, treatment_id, *rest))
     return groups
+
+
+def _compared(measure, baseline, followup):
+    """The parts of clinical.trends.compare a cohort row shows, with its sort key in front."""
+    instrument = measure.definition
+    pct = pct_change(baseline, followup)
+    return (
+        pct is None,
+        pct or 0.0,
+        baseline,
+        followup,
+        followup - baseline,
+        pct,
+        change_status(instrument, baseline, followup),
+        is_reliable_change(reliable_change_index(instrument, baseline, followup)),
+    )
+
+
+def _joined(query, args, group_by):
+    """A query of trends joined to the treatments and patients its filters and grouping read:
+    only those, since each join costs a pass over every visible patient."""
+    if args.get("treatment_kind") or group_by in ("treatment_kind", "cell_source"):
+        query = query.join(Treatment, Treatment.id == Trend.treatment_id)
+    if args.get("condition") or group_by == "condition":
+        query = query.join(Patient, Patient.id == Trend.patient_id)
+    return with_filters(query, args)
 
 
 ROW_FIELDS = ("patient_id", "treatment_id", "baseline", "followup", "change", "pct_change",
@@ -187,19 +208,20 @@ def _last(shown):
     return None
 
 
-def _anchors(patient_ids, timepoint):
-    """{(patient, treatment): PGIC at the time point} from the patients' PGIC check-ins."""
+def _anchors(patients, timepoint):
+    """{(patient, treatment): PGIC at the time point} from the PGIC check-ins of a select of
+    patient ids."""
     readings = defaultdict(list)
-    if patient_ids:
-        for patient_id, completed_at, score in db.session.execute(
-            select(CheckIn.patient_id, CheckIn.completed_at, CheckIn.score).where(
-                id_in(CheckIn.patient_id, patient_ids),
-                CheckIn.instrument == ANCHOR_INSTRUMENT,
-                CheckIn.voided_at.is_(None),
-                CheckIn.scorable,
-            )
-        ):
-            readings[patient_id].append(Reading(ANCHOR_INSTRUMENT, completed_at, score, {}))
+    for patient_id, completed_at, score in db.session.execute(
+        select(CheckIn.patient_id, CheckIn.completed_at, CheckIn.score).where(
+            CheckIn.patient_id.in_(patients),
+            # A literal, so that the plan uses the partial index of PGIC check-ins.
+            CheckIn.instrument == literal_column(f"'{ANCHOR_INSTRUMENT}'"),
+            CheckIn.voided_at.is_(None),
+            CheckIn.scorable,
+        )
+    ):
+        readings[patient_id].append(Reading(ANCHOR_INSTRUMENT, completed_at, score, {}))
     if not readings:
         return {}
     answered = sorted(readings)
@@ -223,10 +245,10 @@ def _anchors(patient_ids, timepoint):
     return found
 
 
-def anchor_check(measure, timepoint, rows):
+def anchor_check(principal, measure, timepoint, rows):
     """The MIC-based status against the patient's PGIC at the same time point, and the
     clinic's own MIC by the ROC method beside the literature's (clinical.md, anchors.py)."""
-    anchors = _anchors(sorted({row[2] for row in rows}), timepoint)
+    anchors = _anchors(visible_ids(principal), timepoint)
     judged, improvements = [], []
     lower_is_better = measure.definition.direction == "lower"
     for row in rows:
@@ -268,12 +290,12 @@ def surgery_within_a_year(principal, args):
     Only treatments at least 12 months old count; younger ones are reported as pending.
     """
     cutoff = utcnow().date() - SURGERY_HORIZON
-    anchors = with_filters(
-        select(Treatment.kind)
-        .join(Patient, Patient.id == Treatment.patient_id)
-        .where(Treatment.patient_id.in_(visible_ids(principal)), Treatment.kind != SURGERY),
-        args,
+    anchors = select(Treatment.kind).where(
+        Treatment.patient_id.in_(visible_ids(principal)), Treatment.kind != SURGERY
     )
+    if args.get("condition"):
+        anchors = anchors.join(Patient, Patient.id == Treatment.patient_id)
+    anchors = with_filters(anchors, args)
     counts = db.session.execute(
         anchors.add_columns(
             func.count().filter(Treatment.performed_on <= cutoff),
@@ -337,7 +359,7 @@ def outcomes(principal, args):
     else:
         result.update(summary(measure, groups.get(None, []), shown.get(None, [])))
     every = [row for rows in groups.values() for row in rows]
-    result["anchor"] = anchor_check(measure, timepoint, every)
+    result["anchor"] = anchor_check(principal, measure, timepoint, every)
     audit.record(principal, "cohort.read")
     return result
 
@@ -347,10 +369,8 @@ def trajectories(principal, measure, args):
 
     Read from the stored trends, filtered like the cohort; at most MAX_TRAJECTORIES lines.
     """
-    query = with_filters(
+    query = _joined(
         select(Trend.patient_id, Trend.treatment_id, Trend.baseline_value, Trend.timepoints)
-        .join(Treatment, Treatment.id == Trend.treatment_id)
-        .join(Patient, Patient.id == Trend.patient_id)
         .where(
             Trend.patient_id.in_(visible_ids(principal)),
             Trend.instrument == measure.instrument,
@@ -360,6 +380,7 @@ def trajectories(principal, measure, args):
         .order_by(Trend.patient_id, Trend.treatment_id)
         .limit(MAX_TRAJECTORIES),
         args,
+        None,
     )
     lines = []
     for patient_id, treatment_id, baseline, timepoints in db.session.execute(query):
