@@ -1,6 +1,6 @@
 """Benchmark: the registry at scale, 10,000 and 100,000 patients in one clinic, on PostgreSQL.
 
-Loads each size into a database of its own (`registry_scale_10000`, `registry_scale_100000`)
+Loads each size into a database of its own (`{prefix}scale_10000`, `{prefix}scale_100000`)
 with the bulk loader of bench/common.py: 10 clinicians sharing the patients as care teams,
 1-2 treatments per patient (a third get a second one 300 days after the first), 8 NRS and 8 ODI
 check-ins each (1.6 million at 100,000). Then, per size, medians of ROUNDS rounds with their
@@ -16,10 +16,10 @@ baselines from the same run:
 - the worker's resident memory after those requests, against the same worker at start;
 - the database's size per million check-ins.
 The full run also gives each figure's growth from 10,000 to 100,000 patients (at most 10x).
-Usage: .venv/bin/python bench/bench_scale.py [--quick] [--json PATH] [--reuse] [DATABASE_URL]
+Usage: .venv/bin/python bench/bench_scale.py [--quick] [--json PATH] [--prefix NAME_] [--reuse]
+[DATABASE_URL]
 (--quick: the 10,000 size only; --reuse: keep an already loaded database of the same size).
 """
-import argparse
 import json
 import multiprocessing
 import os
@@ -27,8 +27,7 @@ import random
 import sys
 import time
 import urllib.request
-import uuid
-from datetime import date, datetime, time as clock_time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import create_engine, select, text
 
@@ -36,22 +35,21 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.bench_trends import REGR_SLOPE_SQL, check_slopes  # noqa: E402
 from bench.common import (  # noqa: E402
-    DEFAULT_PG,
-    ODI_SECTIONS,
+    arguments,
     figure,
     gunicorn,
     load_clinic,
     median,
     migrate,
+    post_checkins,
     postgres_url,
+    responding_readings,
     write_figures,
 )
 from bench.common import analyze as vacuum_analyze  # noqa: E402
 
-PREFIX = os.environ.get("BENCH_PREFIX", "registry_")
 SIZES = (10_000, 100_000)
 CLINICIANS = 10
-DAYS = (-3, 14, 42, 91, 182, 270, 365, 450)  # 1 baseline and 7 follow-ups per instrument
 SECOND_TREATMENT_DAYS = 300  # the 270-day check-ins are its baseline, 365 and 450 its follow-ups
 ROUNDS = 3
 CALLS = 9
@@ -83,22 +81,6 @@ def treatments(rng, n):
     return course
 
 
-def readings(rng, course):
-    """8 NRS and 8 ODI check-ins around the first treatment, with a response of its own."""
-    treated_on = course[0]["performed_on"]
-    response, noise = rng.uniform(-0.7, 0.3), rng.uniform(0.3, 1.5)
-    back, disability = rng.randint(5, 9), rng.randint(25, 60)
-    rows = []
-    for days in DAYS:
-        effect = response * min(1.0, max(days, 0) / 91)
-        completed_at = datetime.combine(treated_on + timedelta(days=days), clock_time(9), UTC)
-        nrs = min(10, max(0, round(back * (1 + effect) + rng.gauss(0, noise))))
-        each = min(5, max(0, round(disability * (1 + effect) / 20 + rng.gauss(0, noise / 2))))
-        rows.append(("nrs_pain", {"back": nrs}, completed_at))
-        rows.append(("odi", dict.fromkeys(ODI_SECTIONS, each), completed_at + timedelta(minutes=5)))
-    return rows
-
-
 def profile(rng, n):
     return {"condition": rng.choice(("herniated_disc", "degenerative_disc_disease")),
             "birth_year": 1940 + n % 60, "sex": ("female", "male")[n % 2]}
@@ -111,9 +93,9 @@ def make_app(url):
                        "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8192})
 
 
-def prepare(base, size, reuse):
+def prepare(base, prefix, size, reuse):
     """The database of this size, loaded (or reused); returns (url, app, clinic facts)."""
-    name = f"{PREFIX}scale_{size}"
+    name = f"{prefix}scale_{size}"
     url = base.set(database=name).render_as_string(hide_password=False)
     facts_path = f"/tmp/{name}.json"
     if reuse and os.path.exists(facts_path):
@@ -126,7 +108,7 @@ def prepare(base, size, reuse):
     migrate(url)
     app = make_app(url)
     start = time.perf_counter()
-    clinic = load_clinic(app, "Scale Clinic", size, treatments, readings,
+    clinic = load_clinic(app, "Scale Clinic", size, treatments, responding_readings,
                          clinicians=CLINICIANS, profile=profile, seed=15)
     vacuum_analyze(app)
     facts = {"admin_id": clinic.admin_id, "clinician_ids": clinic.clinician_ids,
@@ -221,21 +203,15 @@ def incremental(app, facts, rounds):
     """1,000 patients get a new check-in through the service; the job's recompute of them,
     against recomputing the same patients by id."""
     from server.extensions import db
-    from server.models import Patient
-    from server.services import checkins, trends
+    from server.services import trends
     from server.services.trend_store import recompute
 
     first, last = facts["patient_ids"]
     job, by_id = [], []
     for n in range(rounds):
         chosen = random.Random(n).sample(range(first, last + 1), INCREMENTAL_PATIENTS)
+        post_checkins(app, chosen)
         with app.app_context():
-            completed_at = datetime.now(UTC) - timedelta(hours=1)
-            for patient_id in chosen:
-                item = {"id": uuid.uuid4(), "instrument": "nrs_pain", "answers": {"back": 3},
-                        "completed_at": completed_at}
-                checkins.store(db.session.get(Patient, patient_id), [item])
-            db.session.commit()
             seconds, summary = timed(lambda: trends.recompute_stale(datetime.now(UTC)))
             assert summary == {"recomputed": INCREMENTAL_PATIENTS}, summary
             job.append(seconds)
@@ -310,8 +286,8 @@ def size_per_million(url, checkins):
     return total / 1e6 / million, table / 1e6 / million
 
 
-def measure(base, size, reuse, rounds, calls):
-    url, app, facts = prepare(base, size, reuse)
+def measure(base, prefix, size, reuse, rounds, calls):
+    url, app, facts = prepare(base, prefix, size, reuse)
     one, two, sql = full_recompute(url, app, size, rounds)
     vacuum_analyze(app)
     job, by_id = incremental(app, facts, rounds)
@@ -374,11 +350,7 @@ def fmt(values):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("database_url", nargs="?",
-                        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG + "postgres"))
-    parser.add_argument("--quick", action="store_true", help="the 10,000 size only")
-    parser.add_argument("--json", help="write the figures here as JSON")
+    parser = arguments(__doc__, "the 10,000 size only")
     parser.add_argument("--reuse", action="store_true", help="keep a loaded database")
     args = parser.parse_args()
     from sqlalchemy.engine import make_url
@@ -391,7 +363,7 @@ def main():
     sizes = SIZES[:1] if args.quick else SIZES
     results, rows = {}, []
     for size in sizes:
-        results[size] = measure(base, size, args.reuse, ROUNDS, CALLS)
+        results[size] = measure(base, args.prefix, size, args.reuse, ROUNDS, CALLS)
         rows += figures_of(size, results[size], results.get(SIZES[0]) if size != SIZES[0] else None)
     for row in rows:
         ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"

@@ -1,4 +1,5 @@
 """Shared pieces of the benchmark scripts: databases, a bulk loader, servers, wrk, figures."""
+import argparse
 import json
 import os
 import random
@@ -15,7 +16,7 @@ import urllib.request
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, time as clock_time, timezone
+from datetime import datetime, time as clock_time, timedelta, timezone
 from functools import lru_cache
 
 from sqlalchemy import create_engine, text
@@ -251,6 +252,38 @@ def load_clinic(app, name, patients, treatments, readings, *, clinicians=0, prof
     return clinic
 
 
+def responding_readings(rng, course, days=(-3, 14, 42, 91, 182, 270, 365, 450)):
+    """An NRS and an ODI check-in on each of `days` after the first treatment, moving with a
+    response of the patient's own (from 30% worse to 70% better by 3 months) plus noise."""
+    treated_on = course[0]["performed_on"]
+    response, noise = rng.uniform(-0.7, 0.3), rng.uniform(0.3, 1.5)
+    back, disability = rng.randint(5, 9), rng.randint(25, 60)
+    rows = []
+    for day in days:
+        effect = response * min(1.0, max(day, 0) / 91)
+        completed_at = datetime.combine(treated_on + timedelta(days=day), clock_time(9), UTC)
+        nrs = min(10, max(0, round(back * (1 + effect) + rng.gauss(0, noise))))
+        each = min(5, max(0, round(disability * (1 + effect) / 20 + rng.gauss(0, noise / 2))))
+        rows.append(("nrs_pain", {"back": nrs}, completed_at))
+        rows.append(("odi", dict.fromkeys(ODI_SECTIONS, each), completed_at + timedelta(minutes=5)))
+    return rows
+
+
+def post_checkins(app, patient_ids):
+    """One new NRS check-in for each of these patients through the check-in service."""
+    from server.extensions import db
+    from server.models import Patient
+    from server.services import checkins
+
+    with app.app_context():
+        completed_at = datetime.now(UTC) - timedelta(hours=1)
+        for patient_id in patient_ids:
+            item = {"id": uuid.uuid4(), "instrument": "nrs_pain", "answers": {"back": 3},
+                    "completed_at": completed_at}
+            checkins.store(db.session.get(Patient, patient_id), [item])
+        db.session.commit()
+
+
 def analyze(app):
     """Refresh the planner's statistics, as autovacuum would after a bulk write."""
     from server.extensions import db
@@ -259,6 +292,17 @@ def analyze(app):
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text("VACUUM ANALYZE"))
+
+
+def arguments(doc, quick, default_url=DEFAULT_PG + "postgres"):
+    """The command line every bench script takes: a server URL, --quick, --json, --prefix."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("database_url", nargs="?",
+                        default=os.environ.get("BENCH_DATABASE_URL", default_url))
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--json", help="write the figures here as JSON")
+    parser.add_argument("--prefix", default="bench_", help="prefix of the databases' names")
+    return parser
 
 
 def write_figures(path, figures):

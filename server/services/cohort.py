@@ -184,7 +184,7 @@ def page(groups, limit, cursor=None):
     """One page of rows in output order (group by group, each in waterfall order) after the
     cursor: ({group: [rows on the page]}, next cursor or None)."""
     after_group, after_row = decode_cursor(cursor) if cursor else (None, None)
-    shown, left, last = {}, limit, None
+    shown, left = {}, limit
     for group in sorted(groups, key=_group_order):
         order = _group_order(group)
         if after_group is not None and order < after_group:
