@@ -3,7 +3,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.extensions import db
 from server.models import TrendState
@@ -95,3 +95,20 @@ def test_two_schedulers_at_once_recompute_each_patient_once(app, stale_patients,
     with app.app_context():
         assert trends.stale_patient_ids() == []
         assert set(computed_by()) == set(stale_patients)
+
+
+@pytest.mark.postgresql_only
+def test_only_a_jobs_recompute_skips_waiting_for_the_wal(app, stale_patients):
+    def setting():
+        return db.session.execute(text("SHOW synchronous_commit")).scalar()
+
+    with app.app_context():
+        view = trend_store.recompute_in_chunks(stale_patients, NOW)
+        next(view)
+        assert setting() == "on"  # a view's unit of work also holds its audit events
+        db.session.rollback()
+        job = trend_store.recompute_in_chunks(stale_patients, NOW, claim=True)
+        next(job)
+        assert setting() == "off"
+        db.session.commit()
+        assert setting() == "on"  # for that chunk's transaction only
