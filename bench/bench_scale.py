@@ -336,10 +336,11 @@ def figures_of(size, r, small=None):
             f"<= {TARGETS['full_over_sql']:.0f}x",
             r["full_seconds"] / r["sql_seconds"] <= TARGETS["full_over_sql"]))
     if small:
-        for name in ("full_seconds", "incremental_seconds", "worklist_ms", "trends_ms",
-                     "cohort_ms", "database_mb_per_million"):
+        for name, unit in (("full_seconds", "s"), ("incremental_seconds", "s"),
+                           ("worklist_ms", "ms"), ("trends_ms", "ms"), ("cohort_ms", "ms"),
+                           ("database_mb_per_million", "MB")):
             growth = r[name] / small[name]
-            rows.append(figure(f"growth 10k -> 100k: {name}", r[name], name.rsplit("_", 1)[-1],
+            rows.append(figure(f"growth 10k -> 100k: {name}", r[name], unit,
                                f"<= {TARGETS['growth']:.0f}x (linear)",
                                growth <= TARGETS["growth"], baseline=small[name]))
     return rows
