@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
+# Prefix of the bench databases' names: give each checkout sharing a server its own.
+BENCH_PREFIX ?= bench_
 
 .PHONY: run test install db demo clean mutation bench
 
@@ -37,7 +39,7 @@ mutation: install
 	$(BIN)/python -m mutation
 
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py --prefix $(BENCH_PREFIX)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache mutants
