@@ -159,7 +159,8 @@ def _score(code, answers):
 
 
 def _copy(connection, table, columns, rows):
-    """Write rows (tuples in the columns' order) into table: COPY on PostgreSQL."""
+    """Write rows (tuples in the columns' order) into table: COPY on PostgreSQL, else an
+    executemany through the table's types."""
     if not rows:
         return
     if connection.dialect.name == "postgresql":
@@ -170,12 +171,10 @@ def _copy(connection, table, columns, rows):
             for row in rows:
                 copy.write_row([Json(v) if isinstance(v, (dict, list)) else v for v in row])
         return
-    placeholders = ", ".join(f":{name}" for name in columns)
-    connection.execute(
-        text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"),
-        [dict(zip(columns, [json.dumps(v) if isinstance(v, (dict, list)) else v for v in row]))
-         for row in rows],
-    )
+    from server.extensions import db
+
+    connection.execute(db.metadata.tables[table].insert(),
+                       [dict(zip(columns, row)) for row in rows])
 
 
 def _checkin_rows(patient_id, readings):
