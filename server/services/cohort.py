@@ -5,7 +5,6 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 import orjson
-
 from sqlalchemy import and_, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
