@@ -1,7 +1,8 @@
 """Follow-up schedules: a treatment's protocol on the patient's calendar, completed by check-ins."""
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, case, exists, literal, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, literal, select, update
+from sqlalchemy.dialects import postgresql
 
 from server.clinical.protocols import get_protocol
 from server.clinical.reminders import day_start
@@ -242,7 +243,8 @@ def completing(inserted):
         .where(
             table.c.patient_id == inserted.c.patient_id,
             table.c.instrument == inserted.c.instrument,
-            table.c.status.in_(COMPLETABLE),
+            # = ANY(ARRAY[...]): an IN list would be re-rendered on every execution.
+            table.c.status == func.any(postgresql.array(COMPLETABLE)),
             table.c.opens_at <= inserted.c.completed_at,
             table.c.closes_at > inserted.c.completed_at,
             inserted.c.scorable,
