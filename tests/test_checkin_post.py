@@ -120,7 +120,9 @@ def test_the_last_instrument_of_a_time_point_completes_its_follow_up_in_the_same
         assert client.post(CHECKINS, json=body, headers=headers).status_code == 201
     with app.app_context():
         follow_up = db.session.scalar(
-            select(FollowUp).where(FollowUp.treatment_id == treatment_id, FollowUp.time_point == "2w")
+            select(FollowUp).where(
+                FollowUp.treatment_id == treatment_id, FollowUp.time_point == "2w"
+            )
         )
         assert (follow_up.status, follow_up.next_reminder_at) == ("completed", None)
     todo = client.get("/api/v1/me/assessments?status=open", headers=headers).get_json()
@@ -145,6 +147,13 @@ def kill_the_apps_connections(app):
     assert killed >= 1
 
 
+def drop_the_pooled_connections(app):
+    """Other killed connections may still wait in the pool: the next test starts afresh."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_an_idle_pooled_connection_killed_meanwhile_is_replaced_before_use(
     app, client, world, monkeypatch
 ):
@@ -153,7 +162,10 @@ def test_an_idle_pooled_connection_killed_meanwhile_is_replaced_before_use(
     post_checkin(client, world, new_checkin())
     kill_the_apps_connections(app)
     monkeypatch.setattr(server, "PING_AFTER_IDLE_SECONDS", 0.0)
-    assert post_checkin(client, world, new_checkin()).status_code == 201
+    try:
+        assert post_checkin(client, world, new_checkin()).status_code == 201
+    finally:
+        drop_the_pooled_connections(app)
 
 
 def test_a_connection_killed_right_after_use_fails_one_request_with_a_503_then_recovers(
@@ -163,7 +175,10 @@ def test_a_connection_killed_right_after_use_fails_one_request_with_a_503_then_r
         pytest.skip("needs PostgreSQL sessions to terminate")
     post_checkin(client, world, new_checkin())
     kill_the_apps_connections(app)
-    response = post_checkin(client, world, new_checkin())
-    assert response.status_code == 503
-    assert response.headers["Retry-After"]
-    assert post_checkin(client, world, new_checkin()).status_code == 201
+    try:
+        response = post_checkin(client, world, new_checkin())
+        assert response.status_code == 503
+        assert response.headers["Retry-After"]
+        assert post_checkin(client, world, new_checkin()).status_code == 201
+    finally:
+        drop_the_pooled_connections(app)

@@ -8,7 +8,9 @@ from server.services.pagination import paginate
 
 # Built once: audit rows are written on hot paths and never read back here.
 INSERT_EVENTS = insert(AuditEvent.__table__)
-FIELDS = ("at", "organization_id", "actor_id", "actor_role", "patient_id", "action", "outcome", "ip")
+FIELDS = (
+    "at", "organization_id", "actor_id", "actor_role", "patient_id", "action", "outcome", "ip",
+)
 
 
 def event(principal, action, patient_id=None, outcome="success"):
@@ -26,8 +28,8 @@ def event(principal, action, patient_id=None, outcome="success"):
 
 
 def insert_per_row(source):
-    """An INSERT of one audit event per row of `source`, its fields bound as audit_<field>;
-    `bound` turns an event() into those parameters."""
+    """An INSERT of one audit event per row of `source`, its FIELDS bound as audit_<field>
+    (bound() gives those parameters)."""
     table = AuditEvent.__table__
     row = select(*[bindparam(f"audit_{name}", type_=table.c[name].type) for name in FIELDS])
     return insert(table).from_select(FIELDS, row.select_from(source))

@@ -15,9 +15,7 @@ from server.extensions import db
 from server.models import CheckIn
 from server.services import audit, events, schedules
 from server.services.bulk import on_postgresql
-from server.services.exactly_once import (
-    insert_ignoring_duplicates, reserve_sequence, reserving,
-)
+from server.services.exactly_once import insert_ignoring_duplicates, reserve_sequence, reserving
 from server.services.pagination import paginate
 from server.services.treatments import context_for
 
@@ -28,6 +26,8 @@ INSERTED_COLUMNS = (
     "id", "patient_id", "seq", "instrument", "instrument_version", "answers", "notes",
     "completed_at", "received_at", "score", "subscores", "scorable", "band",
 )
+# What the one-statement post reads back of the row it inserted, and completing() needs.
+RETURNED_COLUMNS = ("pk", "seq", "patient_id", "instrument", "completed_at", "scorable")
 
 
 @dataclass
@@ -157,8 +157,7 @@ def _store_one_statement():
     row = select(*[reserved.c.checkin_seq if name == "seq" else bound[name] for name in names])
     inserted = (
         postgresql.insert(table).from_select(names, row).on_conflict_do_nothing()
-        .returning(*[table.c[name] for name in ("pk", "seq", "patient_id", "instrument",
-                                                 "completed_at", "scorable")])
+        .returning(*[table.c[name] for name in RETURNED_COLUMNS])
         .cte("inserted")
     )
     audited = audit.insert_per_row(inserted).cte("audited")
