@@ -1,11 +1,10 @@
 """Check-ins as the app submits and pulls them, and as staff read them."""
-import re
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from schemas.common import (
     AwareDateTime,
+    Cursor,
     PageArgs,
     Reply,
     Text,
@@ -111,30 +110,6 @@ class CheckInBatchResultSchema(Reply):
     """One result per submitted check-in, in the same order."""
 
     results = fields.List(fields.Nested(CheckInResultSchema))
-
-
-class Cursor(fields.String):
-    """A sync cursor, the same string both ways: digits, read as the position in the feed."""
-
-    PATTERN = re.compile(r"^[0-9]{1,10}$")
-    # The feed's positions are 32-bit integers in the database.
-    LARGEST = 2**31 - 1
-
-    def __init__(self, metadata=None, **kwargs):
-        super().__init__(metadata={"pattern": self.PATTERN.pattern, **(metadata or {})}, **kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else str(value)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs)
-        if value == "":
-            return 0
-        if not self.PATTERN.match(value) or int(value) > self.LARGEST:
-            raise ma.ValidationError(
-                f"Must be a next_cursor as returned: digits, at most {self.LARGEST}."
-            )
-        return int(value)
 
 
 class CheckInSinceArgs(ma.Schema):

@@ -132,6 +132,31 @@ class UpdateSchema(ma.Schema):
             raise ma.ValidationError("Give at least one field to change.")
 
 
+class Cursor(fields.String):
+    """A page cursor, the same string both ways: digits, read as a position (in the sync feed,
+    or in a list's order); every string of digits is a valid position."""
+
+    PATTERN = re.compile(r"^[0-9]{1,10}$")
+    # Positions are 32-bit integers, as the sync feed's are in the database.
+    LARGEST = 2**31 - 1
+
+    def __init__(self, metadata=None, **kwargs):
+        super().__init__(metadata={"pattern": self.PATTERN.pattern, **(metadata or {})}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value == "":
+            return 0
+        if not self.PATTERN.match(value) or int(value) > self.LARGEST:
+            raise ma.ValidationError(
+                f"Must be a next_cursor as returned: digits, at most {self.LARGEST}."
+            )
+        return int(value)
+
+
 class Reply(ma.Schema):
     """A response body. The server sends every field (null where allowed), so the document
     marks each one required; `Meta.optional` names those it may leave out."""
