@@ -10,12 +10,13 @@ from webargs.fields import DelimitedList
 from server.fhir.vocabulary import FHIR_NDJSON, RECORD_TYPES
 
 NDJSON_FORMATS = (FHIR_NDJSON, "application/ndjson", "ndjson")
-ANY_JSON = ["object", "array", "string", "number", "boolean", "null"]
 
 
 def _element():
     """A FHIR element (an object) as FHIR R4 defines it; its values are any JSON."""
-    return fields.Dict(keys=fields.String(), values=fields.Raw(metadata={"type": ANY_JSON}))
+    return fields.Dict(
+        keys=fields.String(), values=fields.Raw(metadata={"description": "any JSON value"})
+    )
 
 
 def _resource_type(name):
