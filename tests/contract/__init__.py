@@ -1,0 +1,1 @@
+"""Contract tests: the OpenAPI document checked by linters and by the clients generated from it."""
