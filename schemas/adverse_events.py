@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Text
+from schemas.common import Reply, Text
 from server.vocabulary import ADVERSE_EVENT_SEVERITIES
 
 
@@ -16,12 +16,12 @@ class AdverseEventSubmitSchema(ma.Schema):
     treatment_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
 
 
-class AdverseEventSchema(ma.Schema):
+class AdverseEventSchema(Reply):
     """A stored adverse event."""
 
     id = fields.UUID()
     onset_on = fields.Date()
     description = fields.String()
-    severity = fields.String()
+    severity = fields.String(validate=validate.OneOf(ADVERSE_EVENT_SEVERITIES))
     treatment_id = fields.Integer(allow_none=True)
     received_at = fields.AwareDateTime()

@@ -2,7 +2,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import AwareDateTime, PageArgs, Text, page_schema
+from schemas.common import AwareDateTime, PageArgs, Reply, Text, page_schema
+from server.models.audit import ACTOR_ROLES, AUDIT_OUTCOMES
 
 
 class AuditQueryArgs(PageArgs):
@@ -15,16 +16,16 @@ class AuditQueryArgs(PageArgs):
     to = AwareDateTime()
 
 
-class AuditEventSchema(ma.Schema):
+class AuditEventSchema(Reply):
     """One audit event."""
 
     id = fields.Integer()
     at = fields.AwareDateTime()
     actor_id = fields.Integer(allow_none=True)
-    actor_role = fields.String()
+    actor_role = fields.String(validate=validate.OneOf(ACTOR_ROLES))
     patient_id = fields.Integer(allow_none=True)
     action = fields.String()
-    outcome = fields.String()
+    outcome = fields.String(validate=validate.OneOf(AUDIT_OUTCOMES))
     ip = fields.String(allow_none=True)
 
 

@@ -2,8 +2,9 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Text, UnicodeString
+from schemas.common import Reply, Text, UnicodeString
 from schemas.patients import MeSchema
+from server.models.accounts import STAFF_ROLES
 
 
 class LoginSchema(ma.Schema):
@@ -13,26 +14,26 @@ class LoginSchema(ma.Schema):
     password = UnicodeString(required=True, validate=validate.Length(min=1, max=1024))
 
 
-class SessionUserSchema(ma.Schema):
+class SessionUserSchema(Reply):
     """The signed-in staff member."""
 
     id = fields.Integer()
-    email = fields.String()
-    role = fields.String()
+    email = fields.Email()
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES))
     organization_id = fields.Integer()
 
 
-class LoginResponseSchema(ma.Schema):
+class LoginResponseSchema(Reply):
     """A staff bearer token; it also lapses after the idle timeout."""
 
     access_token = fields.String()
-    token_type = fields.String()
+    token_type = fields.String(validate=validate.OneOf(["Bearer"]))
     expires_at = fields.AwareDateTime()
     idle_timeout_seconds = fields.Integer()
     user = fields.Nested(SessionUserSchema)
 
 
-class EnrollmentCodeSchema(ma.Schema):
+class EnrollmentCodeSchema(Reply):
     """A one-time code to hand to the patient."""
 
     code = fields.String()
@@ -46,16 +47,16 @@ class EnrollSchema(ma.Schema):
     device_label = Text(load_default=None, validate=validate.Length(max=100))
 
 
-class EnrollResponseSchema(ma.Schema):
+class EnrollResponseSchema(Reply):
     """A long-lived device token and the patient it acts for."""
 
     access_token = fields.String()
-    token_type = fields.String()
+    token_type = fields.String(validate=validate.OneOf(["Bearer"]))
     expires_at = fields.AwareDateTime()
     patient = fields.Nested(MeSchema)
 
 
-class RevokedDevicesSchema(ma.Schema):
+class RevokedDevicesSchema(Reply):
     """How many device tokens were revoked."""
 
     revoked = fields.Integer()

@@ -2,19 +2,33 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import WITHIN_CALENDAR, AwareDateTime, PageArgs, Text, page_schema
+from schemas.common import (
+    AwareDateTime,
+    PageArgs,
+    Reply,
+    Text,
+    field_errors,
+    page_schema,
+)
 from server.clinical.instruments import INSTRUMENTS
+from server.clinical.scoring import odi_band
 
 PLAIN_TEXT = Text()
+# An answer as the instrument's item type has it: a number, true or false, text, or null.
+ANSWER = fields.Raw(metadata={"type": ["number", "boolean", "string", "null"]})
+# The bands in order, read off the scoring rule itself over every ODI percent.
+ODI_BANDS = tuple(dict.fromkeys(odi_band(percent) for percent in range(101)))
 
 
 class CheckInSubmitSchema(ma.Schema):
     """A check-in as the app submits it; answers are checked against the instrument."""
 
     id = fields.UUID(required=True)
-    instrument = fields.String(required=True, validate=validate.Length(max=32))
+    instrument = fields.String(
+        required=True, validate=validate.OneOf(sorted(INSTRUMENTS), error="Unknown instrument.")
+    )
     answers = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), required=True)
-    completed_at = AwareDateTime(required=True, validate=WITHIN_CALENDAR)
+    completed_at = AwareDateTime(required=True)
     notes = Text(allow_none=True, validate=validate.Length(max=2000))
 
     @ma.validates("answers")
@@ -35,45 +49,63 @@ class CheckInBatchSchema(ma.Schema):
     """Up to 500 check-ins, e.g. uploaded after a time offline."""
 
     checkins = fields.List(
-        fields.Raw(allow_none=True), required=True, validate=validate.Length(min=1, max=500)
+        fields.Raw(
+            allow_none=True,
+            metadata={
+                "type": ["object", "array", "string", "number", "boolean"],
+                "description": "a CheckInSubmit; one that is not gets the status invalid",
+            }
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=500),
     )
 
 
-class ContextSchema(ma.Schema):
+class ContextSchema(Reply):
     """Where a check-in falls relative to one treatment."""
 
     treatment_id = fields.Integer()
     days_from_treatment = fields.Integer()
-    phase = fields.String(metadata={"description": "before, same_day or after"})
+    phase = fields.String(validate=validate.OneOf(["before", "same_day", "after"]))
 
 
-class CheckInSchema(ma.Schema):
+class CheckInSchema(Reply):
     """A stored check-in with its score."""
 
     id = fields.UUID()
-    instrument = fields.String()
+    instrument = fields.String(validate=validate.OneOf(sorted(INSTRUMENTS)))
     instrument_version = fields.String()
-    answers = fields.Dict()
+    answers = fields.Dict(keys=fields.String(), values=ANSWER)
     notes = fields.String(allow_none=True)
     completed_at = fields.AwareDateTime()
     received_at = fields.AwareDateTime()
     score = fields.Float(allow_none=True)
-    subscores = fields.Dict()
+    subscores = fields.Dict(keys=fields.String(), values=fields.Float())
     scorable = fields.Boolean()
-    band = fields.String(allow_none=True)
+    band = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(ODI_BANDS),
+        metadata={"description": "the ODI disability band; null for other instruments"},
+    )
     context = fields.List(fields.Nested(ContextSchema))
-    voided = fields.Function(lambda c: c.voided_at is not None)
+    voided = fields.Function(lambda c: c.voided_at is not None, metadata={"type": "boolean"})
 
 
-class CheckInResultSchema(ma.Schema):
+class CheckInResultSchema(Reply):
     """What happened to one check-in of a batch."""
 
-    id = fields.Raw()
-    status = fields.String(metadata={"description": "created, duplicate, conflict or invalid"})
-    errors = fields.Dict()
+    class Meta:
+        optional = ("errors",)
+
+    id = fields.String(
+        allow_none=True,
+        metadata={"description": "the id as submitted; null when the item had none"},
+    )
+    status = fields.String(validate=validate.OneOf(["created", "duplicate", "conflict", "invalid"]))
+    errors = field_errors()
 
 
-class CheckInBatchResultSchema(ma.Schema):
+class CheckInBatchResultSchema(Reply):
     """One result per submitted check-in, in the same order."""
 
     results = fields.List(fields.Nested(CheckInResultSchema))
@@ -103,8 +135,8 @@ class StaffCheckInArgs(PageArgs):
     """Filters for a patient's check-ins."""
 
     instrument = fields.String(validate=validate.OneOf(sorted(INSTRUMENTS)))
-    from_ = AwareDateTime(data_key="from", validate=WITHIN_CALENDAR)
-    to = AwareDateTime(validate=WITHIN_CALENDAR)
+    from_ = AwareDateTime(data_key="from")
+    to = AwareDateTime()
     include_voided = fields.Boolean(load_default=False)
 
 

@@ -1,16 +1,27 @@
-"""Fields and schemas shared by every resource."""
-from datetime import datetime, time, timezone
+"""Fields and schemas shared by every resource.
+
+Request fields carry the pattern the server checks, so the OpenAPI document says exactly what
+is accepted.
+"""
+import re
+from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 VALID_TIMEZONES = frozenset(available_timezones())
-# Far enough from the calendar's ends that every time zone can convert the instant.
-WITHIN_CALENDAR = validate.Range(
-    min=datetime(1900, 1, 1, tzinfo=timezone.utc),
-    max=datetime(9000, 1, 1, tzinfo=timezone.utc),
-    error="Must be between the years 1900 and 9000.",
+HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# No C0 control character but tab and newline.
+NO_CONTROLS = r"^[^\x00-\x08\x0b-\x1f]*$"
+# ... and at least one character that is neither a control nor white space.
+NOT_BLANK = r"^[^\x00-\x08\x0b-\x1f]*[^\s\x00-\x08\x0b-\x1f][^\x00-\x08\x0b-\x1f]*$"
+# RFC 3339 with an offset, in the years 1901-8999: far enough from the calendar's ends that
+# every time zone can convert the instant.
+RFC3339_YEARS = r"^(190[1-9]|19[1-9][0-9]|[2-8][0-9]{3})-"
+RFC3339 = re.compile(
+    r"(?P<year>[0-9]{4})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 
 
@@ -27,13 +38,19 @@ class UnicodeString(fields.String):
 
 
 class Text(UnicodeString):
-    """A string with surrounding spaces trimmed and no NUL or other control characters."""
+    """A string with no NUL or other control characters, surrounding spaces trimmed; one that
+    must not be empty must not be blank either."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        blank_refused = any(isinstance(v, validate.Length) and v.min for v in self.validators)
+        self.metadata = {"pattern": NOT_BLANK if blank_refused else NO_CONTROLS, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        value = super()._deserialize(value, attr, data, **kwargs)
         if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
             raise ma.ValidationError("Must not contain control characters.")
-        return value
+        return value.strip()
 
 
 class StrictBoolean(fields.Boolean):
@@ -46,7 +63,9 @@ class StrictBoolean(fields.Boolean):
 
 
 class Timezone(fields.String):
-    """An IANA time zone name such as Europe/Berlin."""
+    """An IANA time zone name such as Europe/Berlin; the document lists them (`TimeZone`)."""
+
+    openapi_component = "TimeZone"
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -59,26 +78,87 @@ class Timezone(fields.String):
         return value
 
 
-class LocalTime(fields.Field):
+class LocalTime(fields.String):
     """A wall-clock time as HH:MM."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": HH_MM, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.strftime("%H:%M")
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        if not isinstance(value, str) or not re.match(HH_MM, value):
             raise ma.ValidationError("Must be a local time as HH:MM.")
-        try:
-            return time.fromisoformat(value)
-        except ValueError as exc:
-            raise ma.ValidationError("Must be a local time as HH:MM.") from exc
+        return time.fromisoformat(value)
 
 
 class AwareDateTime(fields.AwareDateTime):
-    """An RFC 3339 instant with an offset; naive times are refused."""
+    """An RFC 3339 instant with an offset, in the years 1901-8999."""
 
     def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": RFC3339_YEARS, **kwargs.get("metadata", {})}
         super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        found = RFC3339.fullmatch(value) if isinstance(value, str) else None
+        if found is None:
+            raise ma.ValidationError("Must be an RFC 3339 date-time with an offset.")
+        if not 1901 <= int(found["year"]) <= 8999:
+            raise ma.ValidationError("Must be between the years 1901 and 8999.")
+        return super()._deserialize(value.upper(), attr, data, **kwargs)
+
+
+class Reply(ma.Schema):
+    """A response body. The server sends every field (null where allowed), so the document
+    marks each one required; `Meta.optional` names those it may leave out."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        optional = getattr(self.Meta, "optional", ())
+        for name, field in self.fields.items():
+            field.required = name not in optional
+
+
+def field_errors():
+    """Invalid fields by location, as error bodies and batch results carry them."""
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(
+            metadata={
+                "type": ["object", "array"],
+                "items": {"type": "string"},
+                "description": "field name: a list of messages, or the same for nested fields;"
+                " a list of messages for the body as a whole",
+            }
+        ),
+        metadata={"description": "invalid fields by location (json, query, path, headers)"},
+    )
+
+
+class ErrorSchema(Reply):
+    """The one error body: the status again, its name, a message and, for invalid fields,
+    where they are (json, query, path) and what is wrong with each."""
+
+    class Meta:
+        optional = ("errors",)
+
+    code = fields.Integer(metadata={"description": "the HTTP status"})
+    status = fields.String(metadata={"description": "the status's name, e.g. Not Found"})
+    message = fields.String()
+    errors = field_errors()
+
+
+class Computed(fields.Nested):
+    """A nested object that a method of the schema computes from the whole object."""
+
+    def __init__(self, nested, method, **kwargs):
+        super().__init__(nested, **kwargs)
+        self.method = method
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return getattr(self.parent, self.method)(obj)
 
 
 class PageArgs(ma.Schema):
@@ -88,7 +168,7 @@ class PageArgs(ma.Schema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
-class PageSchema(ma.Schema):
+class PageSchema(Reply):
     """The envelope around one page of results."""
 
     page = fields.Integer()

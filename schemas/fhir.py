@@ -41,7 +41,10 @@ class BulkExportArgs(ma.Schema):
 
 
 class FhirResourceSchema(ma.Schema):
-    """Any FHIR resource: its type and id."""
+    """Any FHIR R4 resource: its type and id, and the other elements FHIR defines for its type."""
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     resourceType = fields.String(required=True)
     id = fields.String()
@@ -72,6 +75,9 @@ class QuestionnaireSchema(ma.Schema):
     name = fields.String()
     title = fields.String()
     status = fields.String()
+    subjectType = fields.List(fields.String())
+    code = fields.List(fields.Dict())
+    copyright = fields.String()
     item = fields.List(fields.Dict())
 
 
@@ -97,7 +103,11 @@ class CapabilityStatementSchema(ma.Schema):
 
     resourceType = _resource_type("CapabilityStatement")
     status = fields.String()
+    date = fields.String()
+    publisher = fields.String()
     kind = fields.String()
+    software = fields.Dict()
+    implementation = fields.Dict()
     fhirVersion = fields.String()
     format = fields.List(fields.String())
     rest = fields.List(fields.Dict())

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import LocalTime, PageArgs, Text, Timezone, page_schema
+from schemas.common import Computed, LocalTime, PageArgs, Reply, Text, Timezone, page_schema
 from server.clock import utcnow
 from server.models.accounts import PATIENT_STATUSES
 from server.vocabulary import CONDITIONS, PATIENT_FLAGS, SEXES
@@ -27,11 +27,18 @@ class QuietHoursSchema(ma.Schema):
             raise ma.ValidationError({end: ["Missing data for required field."] for end in missing})
 
 
-class ContactSchema(ma.Schema):
-    """How reminders reach the patient."""
+class ContactChangeSchema(ma.Schema):
+    """How reminders reach the patient, as staff or the patient change it."""
 
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     push_token = Text(allow_none=True, validate=validate.Length(min=1, max=4096))
+
+
+class ContactSchema(Reply):
+    """How reminders reach the patient."""
+
+    email = fields.Email(allow_none=True)
+    push_token = fields.String(allow_none=True)
 
 
 class PreferencesSchema(ma.Schema):
@@ -40,7 +47,7 @@ class PreferencesSchema(ma.Schema):
     timezone = Timezone()
     reminder_time = LocalTime()
     quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True)
-    contact = fields.Nested(ContactSchema)
+    contact = fields.Nested(ContactChangeSchema)
 
 
 class PatientUpdateSchema(PreferencesSchema):
@@ -65,22 +72,20 @@ class PatientCreateSchema(PatientUpdateSchema):
     display_name = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
-class _ProfileOutSchema(ma.Schema):
+class _ProfileOutSchema(Reply):
     id = fields.Integer()
     external_id = fields.String()
     display_name = fields.String()
-    timezone = fields.String()
+    timezone = Timezone()
     reminder_time = LocalTime()
-    quiet_hours = fields.Method("_quiet_hours")
-    contact = fields.Method("_contact")
+    quiet_hours = Computed(QuietHoursSchema, "_quiet_hours", allow_none=True)
+    contact = Computed(ContactSchema, "_contact")
+    status = fields.String(validate=validate.OneOf(PATIENT_STATUSES))
 
     def _quiet_hours(self, patient):
         if patient.quiet_start is None:
             return None
-        return {
-            "start": patient.quiet_start.strftime("%H:%M"),
-            "end": patient.quiet_end.strftime("%H:%M"),
-        }
+        return {"start": patient.quiet_start, "end": patient.quiet_end}
 
     def _contact(self, patient):
         return {"email": patient.contact_email, "push_token": patient.push_token}
@@ -91,10 +96,16 @@ class PatientSchema(_ProfileOutSchema):
 
     organization_id = fields.Integer()
     birth_year = fields.Integer(allow_none=True)
-    sex = fields.String(allow_none=True)
-    condition = fields.String(allow_none=True)
-    care_team = fields.Method("_care_team")
-    status = fields.String()
+    sex = fields.String(allow_none=True, validate=validate.OneOf(SEXES))
+    condition = fields.String(allow_none=True, validate=validate.OneOf(CONDITIONS))
+    care_team = fields.Method(
+        "_care_team",
+        metadata={
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "ids of the clinicians on the patient's care team",
+        },
+    )
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -104,8 +115,6 @@ class PatientSchema(_ProfileOutSchema):
 
 class MeSchema(_ProfileOutSchema):
     """A patient's own profile and preferences."""
-
-    status = fields.String()
 
 
 class PatientListArgs(PageArgs):

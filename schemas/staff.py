@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Text, UnicodeString
+from schemas.common import Reply, Text, UnicodeString
 from server.models.accounts import STAFF_ROLES
 
 
@@ -15,10 +15,10 @@ class StaffCreateSchema(ma.Schema):
     password = UnicodeString(required=True, validate=validate.Length(min=12, max=1024))
 
 
-class StaffSchema(ma.Schema):
+class StaffSchema(Reply):
     """A staff member, never with a password hash."""
 
     id = fields.Integer()
-    email = fields.String()
+    email = fields.Email()
     name = fields.String()
-    role = fields.String()
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES))

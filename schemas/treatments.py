@@ -2,15 +2,15 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Text
+from schemas.common import Computed, Reply, Text
 from server.clinical.protocols import PROTOCOLS
 from server.vocabulary import CELL_SOURCES, TREATMENT_KINDS
 
 SPINE_LEVEL = r"^(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5])(-(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]))?$"
 
 
-class TreatmentDetailsSchema(ma.Schema):
-    """What was done: cell source, spinal levels, free notes."""
+class TreatmentDetailsChangeSchema(ma.Schema):
+    """What was done, as staff record it: cell source, spinal levels, free notes."""
 
     cell_source = fields.String(allow_none=True, validate=validate.OneOf(CELL_SOURCES))
     target_levels = fields.List(
@@ -25,7 +25,7 @@ class TreatmentUpdateSchema(ma.Schema):
 
     kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
     performed_on = fields.Date()
-    details = fields.Nested(TreatmentDetailsSchema)
+    details = fields.Nested(TreatmentDetailsChangeSchema)
     protocol = fields.String(allow_none=True, validate=validate.OneOf(sorted(PROTOCOLS)))
 
 
@@ -36,16 +36,29 @@ class TreatmentCreateSchema(TreatmentUpdateSchema):
     performed_on = fields.Date(required=True)
 
 
-class TreatmentSchema(ma.Schema):
+class TreatmentDetailsSchema(Reply):
+    """What was done: cell source, spinal levels, free notes."""
+
+    cell_source = fields.String(allow_none=True, validate=validate.OneOf(CELL_SOURCES))
+    target_levels = fields.List(fields.String(validate=validate.Regexp(SPINE_LEVEL)))
+    notes = fields.String(allow_none=True)
+
+
+class TreatmentSchema(Reply):
     """A treatment as staff see it."""
 
     id = fields.Integer()
     patient_id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
     performed_on = fields.Date()
-    details = fields.Function(
-        lambda t: {"cell_source": t.cell_source, "target_levels": t.target_levels, "notes": t.notes}
-    )
-    protocol = fields.String(allow_none=True)
+    details = Computed(TreatmentDetailsSchema, "_details")
+    protocol = fields.String(allow_none=True, validate=validate.OneOf(sorted(PROTOCOLS)))
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+    def _details(self, treatment):
+        return {
+            "cell_source": treatment.cell_source,
+            "target_levels": treatment.target_levels,
+            "notes": treatment.notes,
+        }

@@ -2,14 +2,19 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from schemas.common import Computed, Reply
 from server.clinical.protocols import PROTOCOLS
 from server.clinical.trends import MEASURES, find_measure
-from server.vocabulary import CONDITIONS, TREATMENT_KINDS
+from server.vocabulary import CELL_SOURCES, CONDITIONS, TREATMENT_KINDS
 
 FOLLOW_UP_LABELS = sorted(
     {tp.label for protocol in PROTOCOLS.values() for tp in protocol.time_points if tp.day > 0}
 )
+TIMEPOINTS = ["latest", *FOLLOW_UP_LABELS]
 GROUP_BY = ("treatment_kind", "condition", "cell_source", "baseline_band")
+TIME_TO_EVENTS = ("surgery", "serious_adverse_event")
+INSTRUMENT_CODES = sorted({m.instrument for m in MEASURES})
+SCORE_NAMES = sorted({m.score_name for m in MEASURES})
 
 # Plain words for the labels the API gives, as a patient reads them.
 MEASURE_WORDS = {
@@ -34,7 +39,7 @@ PAIN_RELIEF_WORDS = {
 }
 
 
-class ValueAtSchema(ma.Schema):
+class ValueAtSchema(Reply):
     """A value and when it was recorded."""
 
     value = fields.Float()
@@ -47,33 +52,35 @@ class LatestSchema(ValueAtSchema):
     days_from_treatment = fields.Integer()
 
 
-class SeriesPointSchema(ma.Schema):
+class SeriesPointSchema(Reply):
     """One value of the series."""
 
-    at = fields.String(metadata={"description": "RFC 3339 instant"})
+    at = fields.String(metadata={"format": "date-time"})
     days_from_treatment = fields.Integer()
     value = fields.Float()
 
 
-class MeasureTrendSchema(ma.Schema):
+class MeasureTrendSchema(Reply):
     """One measure after one treatment."""
 
-    instrument = fields.String()
-    score_name = fields.String()
-    direction = fields.String(metadata={"description": "lower or higher is better"})
+    instrument = fields.String(validate=validate.OneOf(INSTRUMENT_CODES))
+    score_name = fields.String(validate=validate.OneOf(SCORE_NAMES))
+    direction = fields.String(
+        validate=validate.OneOf(sorted(DIRECTION_WORDS)),
+        metadata={"description": "lower or higher is better"},
+    )
     baseline = fields.Nested(ValueAtSchema, allow_none=True)
     latest = fields.Nested(LatestSchema, allow_none=True)
     timepoints = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
     change = fields.Float(allow_none=True)
     pct_change = fields.Float(allow_none=True)
-    status = fields.String(
-        allow_none=True, metadata={"description": "improved, unchanged or worsened"}
-    )
+    status = fields.String(allow_none=True, validate=validate.OneOf(sorted(STATUS_WORDS)))
     rci = fields.Float(allow_none=True)
     reliable_change = fields.Boolean(allow_none=True)
     immpact_band = fields.String(
         allow_none=True,
-        metadata={"description": "pain only: substantial, moderate, minimal or none"},
+        validate=validate.OneOf(list(PAIN_RELIEF_WORDS)),
+        metadata={"description": "pain measures only"},
     )
     slope_per_30d = fields.Float(allow_none=True)
     slope_se = fields.Float(allow_none=True)
@@ -81,7 +88,7 @@ class MeasureTrendSchema(ma.Schema):
     series = fields.List(fields.Nested(SeriesPointSchema))
 
 
-class PercentilesSchema(ma.Schema):
+class PercentilesSchema(Reply):
     """The 10th, 25th, 50th, 75th and 90th percentiles of a distribution."""
 
     p10 = fields.Float()
@@ -91,14 +98,14 @@ class PercentilesSchema(ma.Schema):
     p90 = fields.Float()
 
 
-class PercentileRankSchema(ma.Schema):
+class PercentileRankSchema(Reply):
     """Where the patient's score and change stand in the reference, 0-100 (mid-rank)."""
 
     value = fields.Float(allow_none=True)
     change = fields.Float(allow_none=True)
 
 
-class ReferenceSchema(ma.Schema):
+class ReferenceSchema(Reply):
     """Comparable patients at one time point: same treatment kind, at least 10 of them."""
 
     patients = fields.Integer()
@@ -117,16 +124,16 @@ class StaffMeasureTrendSchema(MeasureTrendSchema):
     )
 
 
-class TreatmentTrendSchema(ma.Schema):
+class TreatmentTrendSchema(Reply):
     """The trends of every measure with data around one treatment."""
 
     treatment_id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
     performed_on = fields.Date()
     measures = fields.List(fields.Nested(StaffMeasureTrendSchema))
 
 
-class PatientTrendsSchema(ma.Schema):
+class PatientTrendsSchema(Reply):
     """A patient's trends per treatment."""
 
     patient_id = fields.Integer()
@@ -134,10 +141,20 @@ class PatientTrendsSchema(ma.Schema):
     treatments = fields.List(fields.Nested(TreatmentTrendSchema))
 
 
+class WordsSchema(Reply):
+    """A measure's labels in plain words; null where the label has none."""
+
+    measure = fields.String(allow_none=True)
+    direction = fields.String(allow_none=True)
+    change = fields.String(allow_none=True)
+    certainty = fields.String(allow_none=True)
+    pain_relief = fields.String(allow_none=True)
+
+
 class MyMeasureTrendSchema(MeasureTrendSchema):
     """A measure as the patient reads it: the same data, with its labels in plain words."""
 
-    words = fields.Method("_words")
+    words = Computed(WordsSchema, "_words")
 
     def _words(self, measure):
         return {
@@ -165,14 +182,14 @@ class CohortArgs(ma.Schema):
     """Which measure, at which time point, over which patients, grouped how."""
 
     instrument = fields.String(
-        required=True, validate=validate.OneOf(sorted({m.instrument for m in MEASURES}))
+        required=True, validate=validate.OneOf(INSTRUMENT_CODES)
     )
     score_name = fields.String(
-        validate=validate.OneOf(sorted({m.score_name for m in MEASURES})),
+        validate=validate.OneOf(SCORE_NAMES),
         metadata={"description": "the instrument's primary score by default; 'leg' for leg pain"},
     )
     timepoint = fields.String(
-        load_default="latest", validate=validate.OneOf(["latest", *FOLLOW_UP_LABELS])
+        load_default="latest", validate=validate.OneOf(TIMEPOINTS)
     )
     treatment_kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
     condition = fields.String(validate=validate.OneOf(CONDITIONS))
@@ -187,7 +204,7 @@ class CohortArgs(ma.Schema):
             )
 
 
-class RateSchema(ma.Schema):
+class RateSchema(Reply):
     """A proportion with its 95% Wilson interval, as fractions."""
 
     value = fields.Float(allow_none=True)
@@ -195,7 +212,7 @@ class RateSchema(ma.Schema):
     ci_high = fields.Float(allow_none=True)
 
 
-class SpreadSchema(ma.Schema):
+class SpreadSchema(Reply):
     """The spread of the changes."""
 
     mean = fields.Float(allow_none=True)
@@ -207,7 +224,7 @@ class SpreadSchema(ma.Schema):
     max = fields.Float(allow_none=True)
 
 
-class CohortRowSchema(ma.Schema):
+class CohortRowSchema(Reply):
     """One (patient, treatment) pair: a bar of the waterfall plot."""
 
     patient_id = fields.Integer()
@@ -216,7 +233,7 @@ class CohortRowSchema(ma.Schema):
     followup = fields.Float()
     change = fields.Float()
     pct_change = fields.Float(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(sorted(STATUS_WORDS)))
     reliable_change = fields.Boolean(allow_none=True)
 
 
@@ -230,7 +247,7 @@ class PassThroughList(fields.List):
         return value
 
 
-class CohortSummarySchema(ma.Schema):
+class CohortSummarySchema(Reply):
     """Counts, responder rate, the change's spread, noise and true-response SD, and the rows."""
 
     n = fields.Integer()
@@ -254,17 +271,17 @@ class CohortGroupSchema(CohortSummarySchema):
     group = fields.String(allow_none=True)
 
 
-class SurgeryShareSchema(ma.Schema):
+class SurgeryShareSchema(Reply):
     """Non-surgical treatments of one kind followed by surgery within 12 months."""
 
-    treatment_kind = fields.String()
+    treatment_kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
     n = fields.Integer(metadata={"description": "treatments at least 12 months old"})
     surgeries = fields.Integer()
     pending = fields.Integer(metadata={"description": "treatments younger than 12 months"})
     share = fields.Nested(RateSchema)
 
 
-class AnchorMicSchema(ma.Schema):
+class AnchorMicSchema(Reply):
     """The clinic's own MIC: the ROC cut-off of improvement against the PGIC anchor."""
 
     value = fields.Float()
@@ -272,7 +289,7 @@ class AnchorMicSchema(ma.Schema):
     specificity = fields.Float()
 
 
-class AnchorSchema(ma.Schema):
+class AnchorSchema(Reply):
     """MIC-based "improved" against the patient's PGIC (1-2 improved, 3-5 not, 6-7 left out)."""
 
     anchored = fields.Integer()
@@ -290,16 +307,25 @@ class AnchorSchema(ma.Schema):
     literature_mic = fields.Float(allow_none=True)
 
 
-class CohortOutcomesSchema(CohortSummarySchema):
-    """Cohort outcomes; with group_by the summary comes per group instead."""
+class _CohortQuerySchema(Reply):
+    """What every cohort answer has: the measure, the time point, the anchor and surgeries."""
 
+    instrument = fields.String(validate=validate.OneOf(INSTRUMENT_CODES))
+    score_name = fields.String(validate=validate.OneOf(SCORE_NAMES))
+    timepoint = fields.String(validate=validate.OneOf(TIMEPOINTS))
     anchor = fields.Nested(AnchorSchema)
-    instrument = fields.String()
-    score_name = fields.String()
-    timepoint = fields.String()
-    group_by = fields.String()
-    groups = fields.List(fields.Nested(CohortGroupSchema))
     surgery_within_12_months = fields.List(fields.Nested(SurgeryShareSchema))
+
+
+class CohortOutcomesSchema(CohortSummarySchema, _CohortQuerySchema):
+    """Cohort outcomes over every patient you may see (no group_by)."""
+
+
+class GroupedCohortOutcomesSchema(_CohortQuerySchema):
+    """Cohort outcomes with group_by: the summary per group instead of over all."""
+
+    group_by = fields.String(validate=validate.OneOf(GROUP_BY))
+    groups = fields.List(fields.Nested(CohortGroupSchema))
 
 
 class TimeToEventArgs(ma.Schema):
@@ -307,14 +333,14 @@ class TimeToEventArgs(ma.Schema):
 
     event = fields.String(
         load_default="surgery",
-        validate=validate.OneOf(("surgery", "serious_adverse_event")),
+        validate=validate.OneOf(TIME_TO_EVENTS),
         metadata={"description": "a later surgery, or a severe or life-threatening adverse event"},
     )
     treatment_kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
     condition = fields.String(validate=validate.OneOf(CONDITIONS))
 
 
-class SurvivalEstimateSchema(ma.Schema):
+class SurvivalEstimateSchema(Reply):
     """The share still free of the event at a time, with its 95% log-log interval."""
 
     days = fields.Integer()
@@ -324,7 +350,7 @@ class SurvivalEstimateSchema(ma.Schema):
     at_risk = fields.Integer()
 
 
-class SurvivalStepSchema(ma.Schema):
+class SurvivalStepSchema(Reply):
     """The estimate just after a time at which an event or a censoring happened."""
 
     days = fields.Float()
@@ -336,19 +362,19 @@ class SurvivalStepSchema(ma.Schema):
     ci_high = fields.Float(allow_none=True)
 
 
-class SurvivalGroupSchema(ma.Schema):
+class SurvivalGroupSchema(Reply):
     """One treatment kind (or one cell source of it): its estimates at 6, 12, 24 months and curve."""
 
-    treatment_kind = fields.String()
-    cell_source = fields.String(allow_none=True)
+    treatment_kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
+    cell_source = fields.String(allow_none=True, validate=validate.OneOf(CELL_SOURCES))
     n = fields.Integer()
     events = fields.Integer()
     at = fields.Dict(keys=fields.String(), values=fields.Nested(SurvivalEstimateSchema))
     curve = fields.List(fields.Nested(SurvivalStepSchema))
 
 
-class TimeToEventSchema(ma.Schema):
+class TimeToEventSchema(Reply):
     """Kaplan–Meier estimates per group."""
 
-    event = fields.String()
+    event = fields.String(validate=validate.OneOf(TIME_TO_EVENTS))
     groups = fields.List(fields.Nested(SurvivalGroupSchema))

@@ -55,7 +55,9 @@ def register_extensions(app):
         app, extensions.db, directory=MIGRATIONS_DIR, render_as_batch=True
     )
     extensions.limiter.init_app(app)
-    extensions.api.init_app(app)
+    from server.api.contract import ContractPlugin
+
+    extensions.api.init_app(app, spec_kwargs={"extra_plugins": [ContractPlugin()]})
     extensions.api.register_converter(IdConverter, IdConverter.openapi_schema)
     register_error_handlers(app, extensions.api, unit_of_work.abandon)
     unit_of_work.register(app)
@@ -64,10 +66,12 @@ def register_extensions(app):
 def register_blueprints(app):
     """Mount the API resources, the plain endpoints and the clinician pages."""
     from server import web
-    from server.api import API_BLUEPRINTS, PLAIN_BLUEPRINTS
+    from server.api import API_BLUEPRINTS, PLAIN_BLUEPRINTS, checkins, docs
 
     for blueprint in API_BLUEPRINTS:
         extensions.api.register_blueprint(blueprint)
+    docs.document(app, extensions.api.spec)
+    checkins.document(extensions.api.spec)
     for blueprint in PLAIN_BLUEPRINTS:
         app.register_blueprint(blueprint)
     web.register(app)

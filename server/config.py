@@ -47,6 +47,15 @@ def _default_database_url(instance_path):
     return "sqlite:///" + os.path.join(instance_path, "backtrack.sqlite3")
 
 
+API_DESCRIPTION = (
+    "Patient-reported outcomes after back-pain treatment. A patient's enrolled device posts "
+    "check-ins and adverse events exactly once (retries answer the stored result); clinicians "
+    "and admins sign in for a bearer token and read trends, worklists and cohort outcomes. "
+    "Every operation says who may call it (`x-roles`: patient, clinician, admin, or anyone) "
+    "and lists every status it answers; every error has the `Error` shape."
+)
+
+
 def from_environment(instance_path):
     """Build the settings mapping from environment variables."""
     env = os.environ.get("BACKTRACK_ENV", "development")
@@ -118,12 +127,21 @@ def from_environment(instance_path):
         "PASSWORD_HASH_MEMORY_KIB": _int("PASSWORD_HASH_MEMORY_KIB", 65536),
         "API_TITLE": "Backtrack",
         "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "API_SPEC_OPTIONS": {
+            "info": {
+                "description": API_DESCRIPTION,
+                "license": {"name": "MIT", "identifier": "MIT"},
+                "contact": {
+                    "name": os.environ.get("API_CONTACT_NAME", "Backtrack"),
+                    "url": os.environ.get("API_CONTACT_URL", "https://backtrack.example/support"),
+                },
+            },
+            "servers": [{"url": "/", "description": "The server that serves this document"}],
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
             },

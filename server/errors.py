@@ -19,6 +19,8 @@ from werkzeug.exceptions import (
 )
 from werkzeug.http import HTTP_STATUS_CODES
 
+from schemas.common import ErrorSchema
+
 log = logging.getLogger(__name__)
 
 
@@ -127,7 +129,11 @@ def register_error_shape(app, applies, render):
 
 
 class BacktrackApi(Api):
-    """flask-smorest's Api answering every HTTP error in the one shape."""
+    """flask-smorest's Api answering every HTTP error in the one shape; each operation lists
+    its error statuses itself (server/api/contract.py), so there is no catch-all `default`."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
         """Turn any HTTPException, validation errors included, into the error shape."""

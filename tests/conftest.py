@@ -12,6 +12,7 @@ from server.extensions import db, limiter
 # Builders assert too: have pytest explain their failures as it does the tests'.
 pytest.register_assert_rewrite("tests.builders", "tests.processes")
 from tests.builders import TEST_SETTINGS, World, empty_tables  # noqa: E402
+from tests.contract import ContractClient  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BACKTRACK_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -49,6 +50,7 @@ def database_url(request, tmp_path_factory):
 def _shared_app(database_url):
     """One app per backend for the session: building an app per test costs more than most tests."""
     app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = ContractClient
     yield app
     with app.app_context():
         db.engine.dispose()

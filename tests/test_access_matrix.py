@@ -3,6 +3,7 @@
 To add a route: add one line to ROUTES with the status each caller gets and, when the route
 takes a body, a factory making a valid one (so an allowed call really succeeds).
 """
+import re
 import uuid
 from dataclasses import dataclass
 from itertools import count
@@ -314,3 +315,32 @@ def test_denied_writes_leave_patient_a_untouched(app, client, world):
         assert db.session.get(Patient, patient_id).display_name != "Hijacked"
         assert db.session.query(EnrollmentCode).count() == 0
     assert client.get("/api/v1/me", headers=world.headers["patient_a"]).status_code == 200
+
+
+# The role each caller of the table signs in with ("anyone" for no sign-in).
+CALLER_ROLES = {
+    "anonymous": "anyone",
+    "patient_a": "patient",
+    "patient_b": "patient",
+    "clinician_other_org": "clinician",
+    "clinician_off_team": "clinician",
+    "clinician_on_team": "clinician",
+    "admin": "admin",
+}
+
+
+def test_the_documents_roles_are_the_roles_the_table_lets_in(client):
+    document = client.get("/api/openapi.json").json
+    wrong = {}
+    for route, entry in ROUTES.items():
+        method, rule = route.split(" ", 1)
+        path = document["paths"].get(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule))
+        if path is None:
+            continue  # the docs' assets: not an operation of the API
+        let_in = {CALLER_ROLES[c] for c, status in entry.expected.items() if status not in (401, 403)}
+        documented = set(path[method.lower()]["x-roles"])
+        if "anyone" in let_in:
+            let_in = {"anyone"}
+        if documented != let_in:
+            wrong[route] = (sorted(let_in), sorted(documented))
+    assert wrong == {}, "(roles the table lets in, x-roles) per route"

@@ -153,7 +153,12 @@ def test_metadata_is_a_capability_statement_of_the_exported_types_without_sign_i
 
 
 def test_openapi_documents_fhir_bodies_and_operation_outcome_errors(client):
-    paths = client.get("/api/openapi.json").json["paths"]
+    document = client.get("/api/openapi.json").json
+    paths, shared = document["paths"], document["components"]["responses"]
+
+    def error_content(responses, status):
+        return shared[responses[status]["$ref"].rsplit("/", 1)[-1]]["content"]
+
     expected = {
         "/api/v1/fhir/metadata": "application/fhir+json",
         "/api/v1/instruments/{code}/fhir": "application/fhir+json",
@@ -164,10 +169,15 @@ def test_openapi_documents_fhir_bodies_and_operation_outcome_errors(client):
     for path, content_type in expected.items():
         responses = paths[path]["get"]["responses"]
         assert list(responses["200"]["content"]) == [content_type], path
-        assert responses["default"]["content"] == {FHIR_JSON: outcome}, path
-    assert paths["/api/v1/exports/fhir"]["get"]["responses"]["403"]["content"][FHIR_JSON] == outcome
-    assert paths["/api/v1/patients/{patient_id}"]["get"]["responses"]["default"] == {
-        "$ref": "#/components/responses/DEFAULT_ERROR"
+        errors = [status for status in responses if int(status) >= 400]
+        assert "500" in errors and "default" not in responses, path
+        for status in errors:
+            assert error_content(responses, status) == {FHIR_JSON: outcome}, (path, status)
+    assert error_content(paths["/api/v1/exports/fhir"]["get"]["responses"], "403") == {
+        FHIR_JSON: outcome
+    }
+    assert error_content(paths["/api/v1/patients/{patient_id}"]["get"]["responses"], "404") == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
     }
 
 

@@ -37,5 +37,6 @@ API_BLUEPRINTS = (
     exports.blp,
     worklist.blp,
     fhir.blp,
+    health.blp,
 )
-PLAIN_BLUEPRINTS = (health.bp, docs.bp)
+PLAIN_BLUEPRINTS = (docs.bp,)

@@ -16,6 +16,7 @@ class MyAdverseEvents(MethodView):
     @blp.arguments(AdverseEventSubmitSchema())
     @blp.response(201, AdverseEventSchema)
     @blp.alt_response(200, schema=AdverseEventSchema, description="Already stored: the same body.")
+    @blp.doc(operationId="reportAdverseEvent")
     def post(self, data):
         """Report an adverse event; resending the same id and content answers 200."""
         event, created = adverse_events.report(current_principal(), data)
@@ -26,6 +27,7 @@ class MyAdverseEvents(MethodView):
 class PatientAdverseEvents(MethodView):
     @staff_only
     @blp.response(200, AdverseEventSchema(many=True))
+    @blp.doc(operationId="listPatientAdverseEvents")
     def get(self, patient_id):
         """A patient's adverse events, newest onset first."""
         access.patient_for(current_principal(), patient_id, "adverse_event.list")

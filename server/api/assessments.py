@@ -14,6 +14,7 @@ class MyAssessments(MethodView):
     @patient_only
     @blp.arguments(AssessmentArgs(), location="query")
     @blp.response(200, AssessmentSchema(many=True))
+    @blp.doc(operationId="listMyAssessments")
     def get(self, args):
         """Your assessments in window order; ?status=open is what to answer now."""
         return schedules.assessments_of(current_principal().patient.id, args.get("status"))
@@ -24,6 +25,7 @@ class PatientAssessments(MethodView):
     @staff_only
     @blp.arguments(AssessmentArgs(), location="query")
     @blp.response(200, StaffAssessmentSchema(many=True))
+    @blp.doc(operationId="listPatientAssessments")
     def get(self, args, patient_id):
         """A patient's assessments, with missed and completed ones."""
         access.patient_for(current_principal(), patient_id, "assessment.list")

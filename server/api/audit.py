@@ -14,6 +14,7 @@ class AuditEvents(MethodView):
     @admin_only
     @blp.arguments(AuditQueryArgs(), location="query")
     @blp.response(200, AuditEventPageSchema)
+    @blp.doc(operationId="listAuditEvents")
     def get(self, args):
         """Audit events of your organization, newest first."""
         return audit.list_events(current_principal(), args)

@@ -1,8 +1,10 @@
 """Check-ins: posted by the app exactly once, read by staff."""
+from apispec.ext.marshmallow import MarshmallowPlugin
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
+from schemas import answers
 from schemas.checkins import (
     CheckInBatchResultSchema,
     CheckInBatchSchema,
@@ -20,6 +22,14 @@ from server.services import access, checkins
 blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins")
 
 SUBMIT = CheckInSubmitSchema()
+SUBMIT_BODY = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckInSubmit"}}}}
+
+
+def document(spec):
+    """Document the check-in body as one schema per instrument, chosen by `instrument`."""
+    converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+    common = converter.schema2jsonschema(CheckInSubmitSchema)
+    spec.components.schema("CheckInSubmit", answers.document(spec, common))
 
 
 @blp.route("/me/checkins")
@@ -29,6 +39,7 @@ class MyCheckIns(MethodView):
     @blp.arguments(CheckInSubmitSchema())
     @blp.response(201, CheckInSchema)
     @blp.alt_response(200, schema=CheckInSchema, description="Already stored: the same body.")
+    @blp.doc(operationId="submitCheckIn", requestBody=SUBMIT_BODY)
     def post(self, data):
         """Submit a check-in; resending the same id and content answers 200 with the stored one."""
         checkin, created = checkins.submit_one(current_principal(), data)
@@ -37,6 +48,7 @@ class MyCheckIns(MethodView):
     @patient_only
     @blp.arguments(CheckInSinceArgs(), location="query")
     @blp.response(200, CheckInChangesSchema)
+    @blp.doc(operationId="pullMyCheckIns")
     def get(self, args):
         """Check-ins stored or voided after the cursor, in the order the server stored them."""
         return checkins.changes_since(current_principal().patient, args["since"], args["limit"])
@@ -56,6 +68,7 @@ class MyCheckInBatch(MethodView):
     @patient_only
     @blp.arguments(CheckInBatchSchema())
     @blp.response(200, CheckInBatchResultSchema)
+    @blp.doc(operationId="submitCheckInBatch")
     def post(self, data):
         """Submit up to 500 check-ins; each gets its own result, in order."""
         items = [_load(raw) for raw in data["checkins"]]
@@ -74,6 +87,7 @@ class VoidCheckIn(MethodView):
     @patient_only
     @blp.arguments(VoidSchema())
     @blp.response(200, CheckInSchema)
+    @blp.doc(operationId="voidCheckIn")
     def post(self, data, checkin_id):
         """Mark a check-in entered in error: it stays stored but leaves views and trends."""
         return checkins.void(current_principal(), checkin_id, data["reason"])
@@ -84,6 +98,7 @@ class PatientCheckIns(MethodView):
     @staff_only
     @blp.arguments(StaffCheckInArgs(), location="query")
     @blp.response(200, CheckInPageSchema)
+    @blp.doc(operationId="listPatientCheckIns")
     def get(self, args, patient_id):
         """A patient's check-ins by completion time."""
         patient = access.patient_for(current_principal(), patient_id, "checkin.list")

@@ -2,9 +2,20 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from schemas.trends import CohortArgs, CohortOutcomesSchema, TimeToEventArgs, TimeToEventSchema
+from schemas.trends import (
+    CohortArgs,
+    CohortOutcomesSchema,
+    GroupedCohortOutcomesSchema,
+    TimeToEventArgs,
+    TimeToEventSchema,
+)
 from server.api.guards import current_principal, staff_only
 from server.services import cohort, survival
+
+# The two shapes exclude each other: each requires fields the other does not allow.
+OUTCOME_SHAPES = {
+    "application/json": {"schema": {"oneOf": [CohortOutcomesSchema, GroupedCohortOutcomesSchema]}}
+}
 
 blp = Blueprint("cohort", __name__, url_prefix="/api/v1/cohort", description="Cohort outcomes")
 
@@ -13,10 +24,12 @@ blp = Blueprint("cohort", __name__, url_prefix="/api/v1/cohort", description="Co
 class CohortOutcomes(MethodView):
     @staff_only
     @blp.arguments(CohortArgs(), location="query")
-    @blp.response(200, CohortOutcomesSchema)
+    @blp.response(200, description="Without group_by the summary over all; with it, per group.")
+    @blp.doc(operationId="getCohortOutcomes", responses={200: {"content": OUTCOME_SHAPES}})
     def get(self, args):
         """Change from baseline of one measure at one time point, per patient and treatment."""
-        return cohort.outcomes(current_principal(), args)
+        shape = GroupedCohortOutcomesSchema if args.get("group_by") else CohortOutcomesSchema
+        return shape().dump(cohort.outcomes(current_principal(), args))
 
 
 @blp.route("/surgery-free")
@@ -24,6 +37,7 @@ class SurgeryFree(MethodView):
     @staff_only
     @blp.arguments(TimeToEventArgs(), location="query")
     @blp.response(200, TimeToEventSchema)
+    @blp.doc(operationId="getSurgeryFreeSurvival")
     def get(self, args):
         """Surgery-free survival after each non-surgical treatment kind, or time to a serious
         adverse event after each kind: Kaplan–Meier with 95% intervals and numbers at risk."""

@@ -17,6 +17,7 @@ class OutcomesCsv(MethodView):
         content_type="text/csv",
         description="One row per patient, treatment, measure and time point.",
     )
+    @blp.doc(operationId="exportOutcomesCsv")
     def get(self):
         """The outcomes of the patients you may see, streamed as CSV (ids, no names)."""
         patient_ids = exports.start_export(current_principal())

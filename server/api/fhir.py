@@ -17,6 +17,7 @@ from schemas.fhir import (
     OperationOutcomeSchema,
     QuestionnaireSchema,
 )
+from server.api.contract import public
 from server.api.guards import admin_only, current_principal, signed_in, staff_only
 from server.errors import register_error_shape
 from server.fhir.capability import operation_outcome
@@ -71,24 +72,11 @@ def _answer_errors_as_outcomes(state):
     register_error_shape(state.app, _speaks_fhir, _outcome_response)
 
 
-def outcomes(*statuses):
-    """Document these error statuses as OperationOutcome responses."""
-
-    def decorator(view):
-        for status in statuses:
-            document = blp.alt_response(
-                status, schema=OperationOutcomeSchema, content_type=FHIR_JSON
-            )
-            view = document(view)
-        return view
-
-    return decorator
-
-
 @blp.route("/fhir/metadata")
 class Metadata(MethodView):
-    @blp.doc(security=[])
+    @public
     @blp.response(200, CapabilityStatementSchema, content_type=FHIR_JSON)
+    @blp.doc(operationId="getFhirCapabilityStatement")
     def get(self):
         """The CapabilityStatement: what this server exports as FHIR R4 (no sign-in needed)."""
         return fhir_response(fhir.capability())
@@ -98,7 +86,7 @@ class Metadata(MethodView):
 class InstrumentQuestionnaire(MethodView):
     @signed_in
     @blp.response(200, QuestionnaireSchema, content_type=FHIR_JSON)
-    @outcomes(401, 404)
+    @blp.doc(operationId="getInstrumentQuestionnaire")
     def get(self, code):
         """The instrument as a FHIR Questionnaire: item keys as linkIds, no licensed text."""
         return fhir_response(fhir.instrument_questionnaire(code))
@@ -108,7 +96,7 @@ class InstrumentQuestionnaire(MethodView):
 class PatientBundle(MethodView):
     @staff_only
     @blp.response(200, BundleSchema, content_type=FHIR_JSON)
-    @outcomes(401, 403, 404)
+    @blp.doc(operationId="getPatientFhirBundle")
     def get(self, patient_id):
         """The patient's record as a FHIR Bundle (collection): Patient, Procedures,
         QuestionnaireResponses, Observations and AdverseEvents. Audited."""
@@ -125,7 +113,7 @@ class BulkExport(MethodView):
         content_type=FHIR_NDJSON,
         description="One resource per line, each after the resources it references.",
     )
-    @outcomes(401, 403, 422)
+    @blp.doc(operationId="exportFhirBulk")
     def get(self, args):
         """The organization's resources as NDJSON, streamed in batches of patients. Audited."""
         wanted = {*args.get("type_", ()), *args.get("underscore_type", ())} or RECORD_TYPES

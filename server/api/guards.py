@@ -4,10 +4,15 @@ from functools import wraps
 
 from flask import current_app, g, request
 
+from server.api.contract import answers, roles
 from server.errors import Forbidden, Unauthorized
 from server.extensions import client_ip, limiter
+from server.models.accounts import STAFF_ROLES
 from server.services import auth
 from server.services.enrollment import normalize_code
+
+
+ROLES = ("patient", *STAFF_ROLES)
 
 
 def _token_from_header():
@@ -26,18 +31,19 @@ def current_principal():
     return g.principal
 
 
-def _require(check):
+def _require(*role_names):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             principal = current_principal()
             if principal is None:
                 raise Unauthorized("Sign in first: a valid bearer token is required.")
-            if not check(principal):
+            if principal.role not in role_names:
                 raise Forbidden("Your role cannot use this endpoint.")
             return view(*args, **kwargs)
 
-        return wrapper
+        refused = (401,) if set(role_names) == set(ROLES) else (401, 403)
+        return answers(*refused)(roles(*role_names)(wrapper))
 
     return decorator
 
@@ -63,7 +69,7 @@ def _failure_limit(setting, scope, key_scope, key_func, failed):
 
     per_key = limiter.shared_limit(limit, scope=key_scope, key_func=key_func, deduct_when=failed)
     per_address = limiter.shared_limit(limit, scope=scope, deduct_when=failed)
-    return lambda view: per_address(per_key(view))
+    return lambda view: answers(429)(per_address(per_key(view)))
 
 
 # LOGIN_FAILURE_LIMIT per client address and per email, shared by the API and the pages.
@@ -99,12 +105,13 @@ def _device_token():
 
 def limit_checkins(view):
     """CHECKIN_RATE_LIMIT posts per device token, shared by single and batch posts."""
-    return limiter.shared_limit(
+    limited = limiter.shared_limit(
         lambda: current_app.config["CHECKIN_RATE_LIMIT"], scope="checkins", key_func=_device_token
     )(view)
+    return answers(429)(limited)
 
 
-signed_in = _require(lambda principal: True)
-staff_only = _require(lambda principal: principal.is_staff)
-admin_only = _require(lambda principal: principal.role == "admin")
-patient_only = _require(lambda principal: principal.role == "patient")
+signed_in = _require(*ROLES)
+staff_only = _require(*STAFF_ROLES)
+admin_only = _require("admin")
+patient_only = _require("patient")

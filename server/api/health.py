@@ -1,13 +1,16 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app
+from flask import current_app
+from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from schemas.health import HealthSchema, ReadinessSchema
+from server.api.contract import public, without_database
 from server.extensions import db
 
-bp = Blueprint("health", __name__)
+blp = Blueprint("health", __name__, description="Probes")
 
 
 def migration_heads():
@@ -19,13 +22,21 @@ def migration_heads():
     return current_app.extensions["migration_heads"]
 
 
-@bp.get("/healthz")
+@blp.route("/healthz", methods=["GET"])
+@blp.doc(operationId="getHealth")
+@public
+@without_database
+@blp.response(200, HealthSchema)
 def healthz():
     """The process answers."""
     return {"status": "ok"}
 
 
-@bp.get("/readyz")
+@blp.route("/readyz", methods=["GET"])
+@blp.doc(operationId="getReadiness")
+@public
+@blp.response(200, ReadinessSchema)
+@blp.alt_response(503, schema=ReadinessSchema, description="Not ready: `reason` says why.")
 def readyz():
     """The database answers and its schema is at the newest migration."""
     try:

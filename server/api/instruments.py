@@ -16,6 +16,7 @@ blp = Blueprint(
 class Instruments(MethodView):
     @signed_in
     @blp.response(200, InstrumentSchema(many=True))
+    @blp.doc(operationId="listInstruments")
     def get(self):
         """Every instrument definition."""
         return list(INSTRUMENTS.values())
@@ -25,6 +26,7 @@ class Instruments(MethodView):
 class InstrumentByCode(MethodView):
     @signed_in
     @blp.response(200, InstrumentSchema)
+    @blp.doc(operationId="getInstrument")
     def get(self, code):
         """One instrument definition with its items in order."""
         instrument = get_instrument(code)

@@ -13,6 +13,7 @@ blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed
 class Me(MethodView):
     @patient_only
     @blp.response(200, MeSchema)
+    @blp.doc(operationId="getMe")
     def get(self):
         """Your profile and reminder preferences."""
         return current_principal().patient
@@ -20,6 +21,7 @@ class Me(MethodView):
     @patient_only
     @blp.arguments(PreferencesSchema(partial=True))
     @blp.response(200, MeSchema)
+    @blp.doc(operationId="updateMyPreferences")
     def patch(self, data):
         """Change your time zone, reminder time, quiet hours or contact."""
         return patients.update_preferences(current_principal(), data)

@@ -13,6 +13,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Re
 class PatientNotifications(MethodView):
     @staff_only
     @blp.response(200, NotificationSchema(many=True))
+    @blp.doc(operationId="listPatientNotifications")
     def get(self, patient_id):
         """Every reminder of a patient with its state history, in planned order."""
         access.patient_for(current_principal(), patient_id, "notification.list")

@@ -21,6 +21,7 @@ class Patients(MethodView):
     @staff_only
     @blp.arguments(PatientListArgs(), location="query")
     @blp.response(200, PatientPageSchema)
+    @blp.doc(operationId="listPatients")
     def get(self, args):
         """List the patients you may see, optionally searching external id and name."""
         return patients.list_patients(
@@ -30,6 +31,7 @@ class Patients(MethodView):
     @staff_only
     @blp.arguments(PatientCreateSchema())
     @blp.response(201, PatientSchema)
+    @blp.doc(operationId="createPatient")
     def post(self, data):
         """Create a patient in your organization."""
         return patients.create_patient(current_principal(), data)
@@ -39,6 +41,7 @@ class Patients(MethodView):
 class PatientById(MethodView):
     @staff_only
     @blp.response(200, PatientSchema)
+    @blp.doc(operationId="getPatient")
     def get(self, patient_id):
         """One patient's profile."""
         patient = access.patient_for(current_principal(), patient_id, "patient.read")
@@ -47,6 +50,7 @@ class PatientById(MethodView):
     @staff_only
     @blp.arguments(PatientUpdateSchema(partial=True))
     @blp.response(200, PatientSchema)
+    @blp.doc(operationId="updatePatient")
     def patch(self, data, patient_id):
         """Change a patient's profile, preferences or care team."""
         principal = current_principal()
@@ -58,6 +62,7 @@ class PatientById(MethodView):
 class EnrollmentCode(MethodView):
     @staff_only
     @blp.response(201, EnrollmentCodeSchema)
+    @blp.doc(operationId="createEnrollmentCode")
     def post(self, patient_id):
         """Create a one-time code the patient types into the app (earlier codes stop working)."""
         principal = current_principal()
@@ -70,6 +75,7 @@ class EnrollmentCode(MethodView):
 class Devices(MethodView):
     @staff_only
     @blp.response(200, RevokedDevicesSchema)
+    @blp.doc(operationId="revokeDevices")
     def delete(self, patient_id):
         """Revoke every device token of the patient."""
         principal = current_principal()

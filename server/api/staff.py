@@ -13,6 +13,7 @@ blp = Blueprint("clinicians", __name__, url_prefix="/api/v1/clinicians", descrip
 class Clinicians(MethodView):
     @admin_only
     @blp.response(200, StaffSchema(many=True))
+    @blp.doc(operationId="listStaff")
     def get(self):
         """The staff of your organization."""
         return staff.list_staff(current_principal())
@@ -20,6 +21,7 @@ class Clinicians(MethodView):
     @admin_only
     @blp.arguments(StaffCreateSchema())
     @blp.response(201, StaffSchema)
+    @blp.doc(operationId="createStaff")
     def post(self, data):
         """Add a clinician (or another admin) to your organization."""
         user = staff.create_user(

@@ -13,6 +13,7 @@ blp = Blueprint("treatments", __name__, url_prefix="/api/v1", description="Treat
 class PatientTreatments(MethodView):
     @staff_only
     @blp.response(200, TreatmentSchema(many=True))
+    @blp.doc(operationId="listTreatments")
     def get(self, patient_id):
         """A patient's treatments in date order."""
         patient = access.patient_for(current_principal(), patient_id, "treatment.list")
@@ -21,6 +22,7 @@ class PatientTreatments(MethodView):
     @staff_only
     @blp.arguments(TreatmentCreateSchema())
     @blp.response(201, TreatmentSchema)
+    @blp.doc(operationId="createTreatment")
     def post(self, data, patient_id):
         """Record a treatment."""
         principal = current_principal()
@@ -32,6 +34,7 @@ class PatientTreatments(MethodView):
 class TreatmentById(MethodView):
     @staff_only
     @blp.response(200, TreatmentSchema)
+    @blp.doc(operationId="getTreatment")
     def get(self, treatment_id):
         """One treatment."""
         treatment = treatments.treatment_for(current_principal(), treatment_id, "treatment.read")
@@ -40,6 +43,7 @@ class TreatmentById(MethodView):
     @staff_only
     @blp.arguments(TreatmentUpdateSchema())
     @blp.response(200, TreatmentSchema)
+    @blp.doc(operationId="updateTreatment")
     def patch(self, data, treatment_id):
         """Change a treatment; follow-up not yet completed moves with its date."""
         treatment = treatments.treatment_for(current_principal(), treatment_id, "treatment.update")

@@ -13,6 +13,7 @@ blp = Blueprint("trends", __name__, url_prefix="/api/v1", description="Trends")
 class PatientTrends(MethodView):
     @staff_only
     @blp.response(200, PatientTrendsSchema)
+    @blp.doc(operationId="getPatientTrends")
     def get(self, patient_id):
         """A patient's change on each measure after each treatment."""
         principal = current_principal()
@@ -24,6 +25,7 @@ class PatientTrends(MethodView):
 class MyTrends(MethodView):
     @patient_only
     @blp.response(200, MyTrendsSchema)
+    @blp.doc(operationId="getMyTrends")
     def get(self):
         """Your change on each measure after each treatment, with plain words."""
         return trends.trends_of(current_principal().patient)

@@ -14,6 +14,7 @@ class Worklist(MethodView):
     @staff_only
     @blp.arguments(WorklistArgs(), location="query")
     @blp.response(200, WorklistPageSchema)
+    @blp.doc(operationId="listWorklist")
     def get(self, args):
         """Your patients with flags, latest NRS and ODI, latest treatment and next due follow-up."""
         return worklist.worklist(current_principal(), args)

@@ -6,6 +6,10 @@ from server.clock import utcnow
 from server.extensions import db
 from server.models.types import UTCDateTime
 
+# Who acted: a staff role, a patient's device, or nobody signed in (a failed sign-in).
+ACTOR_ROLES = ("admin", "clinician", "patient", "anonymous")
+AUDIT_OUTCOMES = ("success", "failure", "denied")
+
 
 class AuditEvent(db.Model):
     """One access to patient data, sign-in, enrollment or revocation."""

@@ -9,6 +9,8 @@ from server.extensions import db
 from server.models.types import UTCDateTime
 
 ASSESSMENT_STATUSES = ("scheduled", "open", "completed", "missed", "cancelled")
+# A reminder's states: waiting, claimed by a sender, delivered, to retry, given up, withdrawn.
+NOTIFICATION_STATES = ("pending", "sending", "sent", "failed", "dead", "cancelled")
 # States a sender may still claim: due ones, and "sending" ones whose lease ran out.
 CLAIMABLE_STATES = ("pending", "failed", "sending")
 
