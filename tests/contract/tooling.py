@@ -6,6 +6,7 @@ from pathlib import Path
 
 from server import create_app
 from tests.builders import TEST_SETTINGS
+from tests.contract import responses
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPESCRIPT_CLIENT = ROOT / "clients" / "typescript"
@@ -15,11 +16,11 @@ QUIET_NODE = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "tru
 
 
 def served_document(app=None):
-    """The OpenAPI document as /api/openapi.json serves it, parsed."""
-    app = app or create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    response = app.test_client().get("/api/openapi.json")
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
+    """The OpenAPI document as /api/openapi.json serves it, parsed; from an app that touches no
+    database when none is given."""
+    return responses.served_document(
+        app or create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    )
 
 
 def write_document(document, folder):
