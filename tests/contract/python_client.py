@@ -160,7 +160,7 @@ def typing_problems(parsed, raw, where):
     a typed attribute: none in additional_properties, none untyped (Any), none dropped."""
     problems = []
     _walk(parsed, f"{where}: body", problems)
-    dumped = [item.to_dict() for item in parsed] if isinstance(parsed, list) else _dump(parsed)
+    dumped = [_dump(item) for item in parsed] if isinstance(parsed, list) else _dump(parsed)
     if shape(dumped) != shape(raw):
         problems.append(f"{where}: the models do not keep every field: {json.dumps(raw)[:600]}")
     return problems

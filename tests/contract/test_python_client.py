@@ -2,6 +2,7 @@
 patient's and a clinician's day; every response parses fully typed."""
 from datetime import datetime, timezone
 
+import attrs
 import pytest
 
 from server.extensions import db
@@ -162,3 +163,29 @@ def test_a_clinician_signs_in_and_reviews_flags_trends_events_reminders_cohort_a
     assert csv.content.decode().splitlines()[0].startswith("patient")
     api.call(clinician, "POST /api/v1/auth/logout", 204)
     api.assert_all_typed()
+
+
+@attrs.define
+class _Typed:
+    """A model as the generator writes one: declared fields, then additional_properties."""
+
+    name: "str"
+    loose: "Any | None" = None
+    additional_properties: "dict[str, Any]" = attrs.field(init=False, factory=dict)
+
+    def to_dict(self):
+        return {"name": self.name, "loose": self.loose, **self.additional_properties}
+
+
+def test_the_typing_walk_sees_extra_untyped_and_dropped_fields():
+    extra = _Typed("a")
+    extra.additional_properties["undocumented"] = 1
+    assert python_client.typing_problems(_Typed("a"), {"name": "a", "loose": None}, "op") == [
+        "op: body.loose (_Typed): untyped (Any | None)"
+    ]
+    problems = python_client.typing_problems(extra, {"name": "a", "loose": None, "undocumented": 1}, "op")
+    assert any("only in additional_properties: ['undocumented']" in p for p in problems)
+    dropped = python_client.typing_problems(_Typed("a"), {"name": "a", "loose": None, "gone": 2}, "op")
+    assert any("do not keep every field" in p for p in dropped)
+    nested = python_client.typing_problems(_Typed("a", loose={"x": 1}), {"name": "a", "loose": {"x": 1}}, "op")
+    assert any("an untyped object ['x']" in p for p in nested)
