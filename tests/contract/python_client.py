@@ -38,7 +38,7 @@ BASE_URL = "http://backtrack.test"
 
 
 def generate(document, folder):
-    """Generate the client package into folder and import it; fails on any generator warning."""
+    """Generate the client package into folder and import it: (package, the generator's output)."""
     folder = Path(folder)
     config = folder / "generator.json"
     config.write_text(json.dumps(GENERATOR_CONFIG))
@@ -57,12 +57,11 @@ def generate(document, folder):
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "Warning" not in output and "WARNING" not in output, output
     sys.path.insert(0, str(folder))
     try:
         for module in ("api", "client"):
             importlib.import_module(f"{PACKAGE}.{module}")
-        return importlib.import_module(PACKAGE)
+        return importlib.import_module(PACKAGE), output
     finally:
         sys.path.remove(str(folder))
 

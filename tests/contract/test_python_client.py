@@ -20,15 +20,23 @@ SIX_WEEKS = datetime(2024, 5, 22, 7, 0, tzinfo=UTC)  # 09:00 in Berlin, the 6-we
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
-    """The client package generated once per session from the served document."""
+    """The client generated once per session from the served document:
+    (package, the generator's output, the document)."""
     document = served_document()
-    return python_client.generate(document, tmp_path_factory.mktemp("python-client")), document
+    package, output = python_client.generate(document, tmp_path_factory.mktemp("python-client"))
+    return package, output, document
 
 
 @pytest.fixture
 def api(generated):
     """The generated operations, with no typing problem noted yet."""
-    return python_client.Api(*generated)
+    package, _, document = generated
+    return python_client.Api(package, document)
+
+
+def test_the_generator_leaves_nothing_out(generated):
+    _, output, _ = generated
+    assert "Warning" not in output and "WARNING" not in output, output
 
 
 def checkin(instrument, completed_at, **answers):
