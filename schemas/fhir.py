@@ -10,6 +10,12 @@ from webargs.fields import DelimitedList
 from server.fhir.vocabulary import FHIR_NDJSON, RECORD_TYPES
 
 NDJSON_FORMATS = (FHIR_NDJSON, "application/ndjson", "ndjson")
+ANY_JSON = ["object", "array", "string", "number", "boolean", "null"]
+
+
+def _element():
+    """A FHIR element (an object) as FHIR R4 defines it; its values are any JSON."""
+    return fields.Dict(keys=fields.String(), values=fields.Raw(metadata={"type": ANY_JSON}))
 
 
 def _resource_type(name):
@@ -76,9 +82,9 @@ class QuestionnaireSchema(ma.Schema):
     title = fields.String()
     status = fields.String()
     subjectType = fields.List(fields.String())
-    code = fields.List(fields.Dict())
+    code = fields.List(_element())
     copyright = fields.String()
-    item = fields.List(fields.Dict())
+    item = fields.List(_element())
 
 
 class BundleEntrySchema(ma.Schema):
@@ -106,8 +112,8 @@ class CapabilityStatementSchema(ma.Schema):
     date = fields.String()
     publisher = fields.String()
     kind = fields.String()
-    software = fields.Dict()
-    implementation = fields.Dict()
+    software = _element()
+    implementation = _element()
     fhirVersion = fields.String()
     format = fields.List(fields.String())
-    rest = fields.List(fields.Dict())
+    rest = fields.List(_element())

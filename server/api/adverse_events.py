@@ -18,7 +18,10 @@ class MyAdverseEvents(MethodView):
     @blp.alt_response(200, schema=AdverseEventSchema, description="Already stored: the same body.")
     @blp.doc(operationId="reportAdverseEvent")
     def post(self, data):
-        """Report an adverse event; resending the same id and content answers 200."""
+        """Report an adverse event; resending the same id and content answers 200.
+
+        A `treatment_id` must be one of your treatments, else 422 names it.
+        """
         event, created = adverse_events.report(current_principal(), data)
         return event, 201 if created else 200
 

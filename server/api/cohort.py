@@ -27,7 +27,10 @@ class CohortOutcomes(MethodView):
     @blp.response(200, description="Without group_by the summary over all; with it, per group.")
     @blp.doc(operationId="getCohortOutcomes", responses={200: {"content": OUTCOME_SHAPES}})
     def get(self, args):
-        """Change from baseline of one measure at one time point, per patient and treatment."""
+        """Change from baseline of one measure at one time point, per patient and treatment.
+
+        `score_name` must be a score of `instrument` (see the instruments), else 422 names it.
+        """
         shape = GroupedCohortOutcomesSchema if args.get("group_by") else CohortOutcomesSchema
         return shape().dump(cohort.outcomes(current_principal(), args))
 

@@ -129,6 +129,7 @@ class ContractPlugin(BasePlugin):
                 if "content" not in (responses.get(str(status)) or {}):
                     responses[str(status)] = self._error_ref(status, shape)
             operation["responses"] = dict(sorted(responses.items()))  # str keys sort as numbers
+            names = operation["x-roles"] = [name for name in ROLE_NAMES if name in names]
             who = ", ".join(ROLE_NAMES[name] for name in names)
             operation["description"] = " ".join(
                 part for part in (operation.get("description"), f"Who may call: {who}.") if part

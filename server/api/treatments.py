@@ -24,7 +24,10 @@ class PatientTreatments(MethodView):
     @blp.response(201, TreatmentSchema)
     @blp.doc(operationId="createTreatment")
     def post(self, data, patient_id):
-        """Record a treatment."""
+        """Record a treatment.
+
+        `details.cell_source` is only for kind `cell_therapy`, else 422 names it.
+        """
         principal = current_principal()
         patient = access.patient_for(principal, patient_id, "treatment.create")
         return treatments.create_treatment(principal, patient, data)
@@ -45,6 +48,9 @@ class TreatmentById(MethodView):
     @blp.response(200, TreatmentSchema)
     @blp.doc(operationId="updateTreatment")
     def patch(self, data, treatment_id):
-        """Change a treatment; follow-up not yet completed moves with its date."""
+        """Change a treatment; follow-up not yet completed moves with its date.
+
+        `details.cell_source` is only for kind `cell_therapy`, else 422 names it.
+        """
         treatment = treatments.treatment_for(current_principal(), treatment_id, "treatment.update")
         return treatments.update_treatment(treatment, data)
