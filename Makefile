@@ -1,5 +1,6 @@
 # Backtrack: `make run` serves the demo, `make test` runs the whole suite,
-# `make mutation` mutation-tests server/clinical/ (about 6 minutes).
+# `make mutation` mutation-tests server/clinical/ (about 6 minutes), `make bench` runs every
+# bench script in its quick mode on the local PostgreSQL and prints one table (minutes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,8 +8,10 @@ STAMP := $(VENV)/.installed
 NODE_MODULES := clients/typescript/node_modules
 NODE_STAMP := $(NODE_MODULES)/.installed
 FLASK := $(BIN)/flask --app wsgi
+# Prefix of the bench databases' names: give each checkout sharing a server its own.
+BENCH_PREFIX ?= bench_
 
-.PHONY: run test install db demo clean mutation
+.PHONY: run test install db demo clean mutation bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +44,9 @@ test: install
 
 mutation: $(STAMP)
 	$(BIN)/python -m mutation
+
+bench: install
+	$(BIN)/python bench/run_all.py --prefix $(BENCH_PREFIX)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache mutants $(NODE_MODULES)

@@ -6,98 +6,70 @@ resources). A fresh process then exports the small clinic, then the large one, t
 app's GET /api/v1/exports/fhir, reading the NDJSON to its end, and prints the peak resident
 memory after each (flat: the large export should add next to nothing), the time, and the
 resources and megabytes per second.
-Usage: .venv/bin/python bench/bench_fhir_export.py [DATABASE_URL] [PATIENTS]  (or set
-BENCH_DATABASE_URL), e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres: any database
-on the server; the script works in its own. A sqlite:/// URL works too (a temporary file).
-Target: the large export's peak within 50 MB of the small one's.
+Usage: .venv/bin/python bench/bench_fhir_export.py [--quick] [--json PATH] [--prefix NAME_]
+[--patients N] [DATABASE_URL]  (or set BENCH_DATABASE_URL), e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres: any database on the server; the script
+works in its own, `{prefix}fhir`. A sqlite:/// URL works too (a temporary file). --quick makes
+the large clinic 10,000 patients. Target: the large export's peak within 50 MB of the small one's.
 """
 import json
 import os
-import random
 import resource
 import subprocess
 import sys
 import time
-import uuid
 from datetime import date, datetime, time as clock_time, timedelta, timezone
-
-from sqlalchemy import insert, text
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import migrate, postgres_url, sqlite_url  # noqa: E402
+from bench.common import (  # noqa: E402
+    ODI_SECTIONS,
+    analyze,
+    arguments,
+    figure,
+    load_clinic,
+    migrate,
+    postgres_url,
+    sqlite_url,
+    write_figures,
+)
 
-DATABASE = "bench_fhir"
 SMALL_PATIENTS = 1_000
 PATIENTS = 100_000
+QUICK_PATIENTS = 10_000
 DAYS = (-3, 91, 182)
-ODI_SECTIONS = ("pain_intensity", "personal_care", "lifting", "walking", "sitting",
-                "standing", "sleeping", "sex_life", "social_life", "travelling")
-PER_INSERT = 2_000
 UTC = timezone.utc
 
 
-def _checkins(patient_id, treated_on, rng):
-    """3 NRS (back and leg) and 3 ODI check-ins of one patient, scored as the service would."""
-    from server.clinical.instruments import INSTRUMENTS
-    from server.clinical.scoring import score_answers
+def treatment(rng, n):
+    """A bone-marrow cell therapy at L4-L5 in 2024."""
+    return [{"kind": "cell_therapy", "cell_source": "bone_marrow", "target_levels": ["L4-L5"],
+             "performed_on": date(2024, 1, 1) + timedelta(days=rng.randrange(365))}]
 
+
+def readings(rng, course):
+    """3 NRS (back and leg) and 3 ODI check-ins with random answers."""
     rows = []
-    for n, days in enumerate(DAYS):
-        completed_at = datetime.combine(treated_on + timedelta(days=days), clock_time(9), UTC)
-        for seq, code, answers in (
-            (2 * n + 1, "nrs_pain", {"back": rng.randint(0, 10), "leg": rng.randint(0, 10)}),
-            (2 * n + 2, "odi", {key: rng.randint(0, 5) for key in ODI_SECTIONS}),
-        ):
-            score = score_answers(INSTRUMENTS[code], answers, odi_max_missing=1)
-            rows.append({
-                "id": uuid.uuid4(), "patient_id": patient_id, "seq": seq, "instrument": code,
-                "instrument_version": INSTRUMENTS[code].version, "answers": answers,
-                "completed_at": completed_at, "received_at": completed_at, "score": score.score,
-                "subscores": score.subscores, "scorable": score.scorable, "band": score.band,
-            })
+    for days in DAYS:
+        completed_at = datetime.combine(
+            course[0]["performed_on"] + timedelta(days=days), clock_time(9), UTC
+        )
+        rows.append(("nrs_pain", {"back": rng.randint(0, 10), "leg": rng.randint(0, 10)},
+                     completed_at))
+        rows.append(("odi", {key: rng.randint(0, 5) for key in ODI_SECTIONS},
+                     completed_at + timedelta(minutes=5)))
     return rows
 
 
-def load_clinic(app, name, patients, rng):
-    """A clinic with its admin and `patients` patients; returns the admin's id."""
-    from server.extensions import db
-    from server.models import CheckIn, Patient, Treatment
-    from tests.builders import make_organization, make_staff
+def person(rng, n):
+    return {"birth_year": 1940 + n % 60, "sex": ("female", "male")[n % 2]}
 
-    with app.app_context():
-        organization = make_organization(name, "Europe/Berlin")
-        admin = make_staff(organization, "admin")
-        db.session.commit()
-        admin_id, now = admin.id, datetime.now(UTC)
-        for start in range(0, patients, PER_INSERT):
-            ids = db.session.scalars(
-                insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
-                [
-                    {"organization_id": organization.id, "external_id": f"B-{n:06d}",
-                     "display_name": f"Bench {n}", "birth_year": 1940 + n % 60,
-                     "sex": ("female", "male")[n % 2], "timezone": "Europe/Berlin",
-                     "reminder_time": clock_time(9), "status": "active", "checkin_seq": 6,
-                     "created_at": now, "updated_at": now}
-                    for n in range(start, min(start + PER_INSERT, patients))
-                ],
-            ).all()
-            treatments = [
-                {"patient_id": pid, "kind": "cell_therapy", "cell_source": "bone_marrow",
-                 "performed_on": date(2024, 1, 1) + timedelta(days=rng.randrange(365)),
-                 "protocol": "spine-standard", "target_levels": ["L4-L5"], "created_at": now,
-                 "updated_at": now}
-                for pid in ids
-            ]
-            db.session.execute(insert(Treatment.__table__), treatments)
-            rows = [row for t in treatments
-                    for row in _checkins(t["patient_id"], t["performed_on"], rng)]
-            db.session.execute(insert(CheckIn.__table__), rows)
-            db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-    return admin_id
+
+def load(app, name, patients, seed):
+    """A clinic with its admin and `patients` patients; returns the admin's id."""
+    clinic = load_clinic(app, name, patients, treatment, readings, profile=person, seed=seed)
+    analyze(app)
+    return clinic.admin_id
 
 
 def measure(url, admin_ids):
@@ -130,23 +102,24 @@ def measure(url, admin_ids):
 def main():
     if sys.argv[1:2] == ["--measure"]:
         return measure(sys.argv[2], [int(arg) for arg in sys.argv[3:]])
-    base = (sys.argv[1:] or [os.environ.get("BENCH_DATABASE_URL")])[0]
-    patients = int(sys.argv[2]) if len(sys.argv) > 2 else PATIENTS
-    if not base or not base.startswith(("postgresql", "sqlite")):
+    parser = arguments(__doc__, f"{QUICK_PATIENTS} patients")
+    parser.add_argument("--patients", type=int, help="patients of the large clinic")
+    args = parser.parse_args()
+    patients = args.patients or (QUICK_PATIENTS if args.quick else PATIENTS)
+    base = args.database_url
+    if not base.startswith(("postgresql", "sqlite")):
         sys.exit(__doc__)
     if base.startswith("postgresql"):
         os.environ["BENCH_POSTGRES_URL"] = base  # the server bench.common creates databases on
-        url = postgres_url(DATABASE)
+        url = postgres_url(f"{args.prefix}fhir")
     else:
-        url = sqlite_url(DATABASE)
+        url = sqlite_url(f"{args.prefix}fhir")
     migrate(url)
     from server import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    rng = random.Random(12)
     start = time.perf_counter()
-    admins = [load_clinic(app, "Small Clinic", SMALL_PATIENTS, rng),
-              load_clinic(app, "Bench Clinic", patients, rng)]
+    admins = [load(app, "Small Clinic", SMALL_PATIENTS, 12), load(app, "Bench Clinic", patients, 13)]
     print(f"loaded {SMALL_PATIENTS} + {patients} patients, {6 * (SMALL_PATIENTS + patients)} "
           f"check-ins in {time.perf_counter() - start:.0f} s")
     result = subprocess.run(
@@ -161,8 +134,16 @@ def main():
             f"({row['lines'] / row['seconds']:.0f} resources/s, "
             f"{row['bytes'] / 1e6 / row['seconds']:.1f} MB/s), peak RSS {row['peak_rss_mb']:.0f} MB"
         )
-    growth = figures[1]["peak_rss_mb"] - figures[0]["peak_rss_mb"]
+    small, large = figures
+    growth = large["peak_rss_mb"] - small["peak_rss_mb"]
     print(f"peak RSS growth from the small to the large export: {growth:.1f} MB (target < 50)")
+    rate = large["lines"] / large["seconds"]
+    write_figures(args.json, [
+        figure(f"FHIR export peak RSS, {patients // 1000}k patients", large["peak_rss_mb"], "MB",
+               "< small + 50 MB", growth < 50, small["peak_rss_mb"]),
+        figure(f"FHIR export rate, {patients // 1000}k patients", rate, "resources/s", "report",
+               None, small["lines"] / small["seconds"]),
+    ])
 
 
 if __name__ == "__main__":

@@ -4,10 +4,11 @@ Runs once with one scheduler process and once with two running at the same time 
 plans, then sends), and prints reminders per second and the duplicates found: outbox
 rows per time point and sequence, and log lines per reminder.
 
-    python bench/bench_reminders.py [DATABASE_URL]
+    python bench/bench_reminders.py [--quick] [--json PATH] [--prefix NAME_] [DATABASE_URL]
 
-The URL comes from the argument, else BENCH_DATABASE_URL, else the local bench_reminders
-database. The database is created when missing and its schema rebuilt from the migrations.
+The URL comes from the argument, else BENCH_DATABASE_URL, else the local server; the script
+works in its own database `{prefix}reminders`, created when missing and its schema rebuilt
+from the migrations. --quick plans 2,000 reminders instead of 10,000.
 """
 import logging
 import multiprocessing
@@ -25,6 +26,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import arguments, figure, write_figures  # noqa: E402
+
 from server.clinical.reminders import (  # noqa: E402
     Preferences,
     day_start,
@@ -33,18 +36,19 @@ from server.clinical.reminders import (  # noqa: E402
 )
 
 PATIENTS = 10_000
+QUICK_PATIENTS = 2_000
 NOW = datetime(2026, 6, 10, 16, 0, tzinfo=timezone.utc)
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC")
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reminders"
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LOG_DIR = Path("/tmp/bench_reminders")
 
 
-def database_url():
-    """The bench database's URL; refuses the shared `test` database."""
-    url = make_url(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+def database_url(given, prefix):
+    """The bench database's URL on the given server; refuses the shared `test` database."""
+    url = make_url(given).set(database=f"{prefix}reminders")
     if url.get_backend_name() != "postgresql":
         sys.exit("the benchmark needs PostgreSQL")
-    if url.database in (None, "", "test", "postgres"):
+    if url.database in ("test", "postgres"):
         sys.exit(f"name a database of the benchmark's own, not {url.database!r}")
     return url
 
@@ -71,8 +75,8 @@ def rebuild_schema(url):
     )
 
 
-def seed(engine):
-    """PATIENTS patients, each with a pain-diary treatment and one follow-up reminder due."""
+def seed(engine, patients):
+    """`patients` patients, each with a pain-diary treatment and one follow-up reminder due."""
     from server.models import FollowUp, Organization, Patient, Treatment
 
     with engine.begin() as connection:
@@ -85,7 +89,7 @@ def seed(engine):
             .values(name="Bench clinic", timezone="UTC", created_at=NOW)
             .returning(Organization.__table__.c.id)
         )
-        zones = [ZONES[n % len(ZONES)] for n in range(PATIENTS)]
+        zones = [ZONES[n % len(ZONES)] for n in range(patients)]
         reminder_time = datetime(2000, 1, 1, 9, 0).time()
         patient_ids = connection.scalars(
             insert(Patient.__table__).returning(Patient.__table__.c.id, sort_by_parameter_order=True),
@@ -143,9 +147,9 @@ def scheduler_process(url, log_path, ready, between, results):
         results.put({"planned": planned.get("planned", 0), "sent": delivered.get("sent", 0)})
 
 
-def run(url, engine, senders):
+def run(url, engine, senders, patients):
     """Seed, run `senders` scheduler processes at once, and measure."""
-    seed(engine)
+    seed(engine, patients)
     LOG_DIR.mkdir(exist_ok=True)
     logs = [LOG_DIR / f"senders{senders}-{n}.log" for n in range(senders)]
     for path in logs:
@@ -206,25 +210,38 @@ def measure(engine, logs, reports, start, delivery_start, end):
 
 
 def main():
-    url = database_url()
+    parser = arguments(__doc__, f"{QUICK_PATIENTS} reminders", DEFAULT_URL)
+    args = parser.parse_args()
+    patients = QUICK_PATIENTS if args.quick else PATIENTS
+    url = database_url(args.database_url, args.prefix)
     rebuild_schema(url)
     engine = create_engine(url)
     with engine.connect() as connection:
         version = connection.scalar(text("SHOW server_version"))
-    print(f"bench_reminders: {PATIENTS} patients with a reminder due, log channel, "
+    print(f"bench_reminders: {patients} patients with a reminder due, log channel, "
           f"PostgreSQL {version}, database {url.database}, {os.cpu_count()} cores")
     print("schedulers  planned  sent   log lines  plan s  deliver s  total s  "
           "planned/s  sent/s  reminders/s  duplicates (outbox, delivery)  per process (planned; sent)")
+    rates, figures = {}, []
     for senders in (1, 2):
-        r = run(url, engine, senders)
+        r = run(url, engine, senders, patients)
+        rates[senders] = r["sent"] / r["total_seconds"]
         print(
             f"{senders:<11} {r['rows']:<8} {r['sent']:<6} {r['log_lines']:<10} "
             f"{r['plan_seconds']:<7.2f} {r['deliver_seconds']:<10.2f} {r['total_seconds']:<8.2f} "
             f"{r['rows'] / r['plan_seconds']:<10.0f} {r['sent'] / r['deliver_seconds']:<7.0f} "
-            f"{r['sent'] / r['total_seconds']:<12.0f} {r['outbox_duplicates']}, {r['delivery_duplicates']}"
+            f"{rates[senders]:<12.0f} {r['outbox_duplicates']}, {r['delivery_duplicates']}"
             f"{'':<25} {r['planned_per_process']}; {r['sent_per_process']}"
         )
+        duplicates = r["outbox_duplicates"] + r["delivery_duplicates"]
+        figures += [
+            figure(f"reminders/s, {senders} scheduler(s)", rates[senders], "1/s", "report",
+                   None, rates[1] if senders == 2 else None),
+            figure(f"duplicates, {senders} scheduler(s)", duplicates, "", "0",
+                   duplicates == 0 and r["sent"] == patients),
+        ]
     engine.dispose()
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

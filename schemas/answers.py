@@ -4,6 +4,8 @@ from schemas.common import NO_CONTROLS
 from server.clinical.instruments import INSTRUMENTS
 
 JSON_TYPES = {"integer": "integer", "number": "number", "boolean": "boolean", "string": "string"}
+# What an example answer looks like per item type (numbers take the middle of their range).
+EXAMPLE_ANSWERS = {"boolean": False, "string": "Gardening"}
 
 
 def component_name(instrument):
@@ -35,12 +37,26 @@ def answers_schema(instrument):
     return schema
 
 
+def example_answer(item):
+    """A valid answer to the item, for the document's examples."""
+    if item.type in ("integer", "number"):
+        return int((item.min + item.max) // 2)
+    return EXAMPLE_ANSWERS[item.type]
+
+
 def submit_schema(instrument, common):
     """A check-in of one instrument: the common fields (from CheckInSubmit) with its answers."""
     properties = dict(common["properties"])
     properties["instrument"] = {"type": "string", "enum": [instrument.code]}
     properties["answers"] = answers_schema(instrument)
-    return {**common, "title": instrument.title, "properties": properties}
+    example = {
+        "id": "0b7e5f0e-4d1c-4c8e-9a57-3f1f2b6c9d10",
+        "instrument": instrument.code,
+        "answers": {item.key: example_answer(item) for item in instrument.items},
+        "completed_at": "2026-03-01T09:30:00+01:00",
+        "notes": None,
+    }
+    return {**common, "title": instrument.title, "properties": properties, "examples": [example]}
 
 
 def document(spec, common):

@@ -52,9 +52,9 @@ class CheckInBatchSchema(ma.Schema):
         fields.Raw(
             allow_none=True,
             metadata={
-                "type": ["object", "array", "string", "number", "boolean"],
-                "description": "a CheckInSubmit; one that is not gets the status invalid",
-            }
+                "description": "any JSON value: a valid CheckInSubmit is stored, anything else"
+                " gets the status invalid in its result"
+            },
         ),
         required=True,
         validate=validate.Length(min=1, max=500),

@@ -39,17 +39,22 @@ class UnicodeString(fields.String):
 
 class Text(UnicodeString):
     """A string with no NUL or other control characters, surrounding spaces trimmed; one that
-    must not be empty must not be blank either."""
+    must not be empty must not be blank either. A maximum length counts the string as sent,
+    as the document's maxLength does."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        blank_refused = any(isinstance(v, validate.Length) and v.min for v in self.validators)
+        lengths = [v for v in self.validators if isinstance(v, validate.Length)]
+        blank_refused = any(length.min for length in lengths)
+        self.max_length = min((length.max for length in lengths if length.max), default=None)
         self.metadata = {"pattern": NOT_BLANK if blank_refused else NO_CONTROLS, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
             raise ma.ValidationError("Must not contain control characters.")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise ma.ValidationError(f"Longer than maximum length {self.max_length}.")
         return value.strip()
 
 
@@ -98,7 +103,11 @@ class AwareDateTime(fields.AwareDateTime):
     """An RFC 3339 instant with an offset, in the years 1901-8999."""
 
     def __init__(self, **kwargs):
-        kwargs["metadata"] = {"pattern": RFC3339_YEARS, **kwargs.get("metadata", {})}
+        kwargs["metadata"] = {
+            "pattern": RFC3339_YEARS,
+            "examples": ["2026-03-01T09:30:00+01:00"],
+            **kwargs.get("metadata", {}),
+        }
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

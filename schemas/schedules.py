@@ -38,7 +38,7 @@ class StaffAssessmentSchema(AssessmentSchema):
     completed_at = fields.AwareDateTime(allow_none=True)
 
 
-class NotificationStateSchema(Reply):
+class NotificationStateChangeSchema(Reply):
     """A state a reminder entered, and when."""
 
     state = fields.String(validate=validate.OneOf(NOTIFICATION_STATES))
@@ -56,4 +56,4 @@ class NotificationSchema(Reply):
     state = fields.String(validate=validate.OneOf(NOTIFICATION_STATES))
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
-    history = fields.List(fields.Nested(NotificationStateSchema))
+    history = fields.List(fields.Nested(NotificationStateChangeSchema))

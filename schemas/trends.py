@@ -194,6 +194,15 @@ class CohortArgs(ma.Schema):
     treatment_kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
     condition = fields.String(validate=validate.OneOf(CONDITIONS))
     group_by = fields.String(validate=validate.OneOf(GROUP_BY))
+    limit = fields.Integer(
+        load_default=500,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "rows of `patients` per page; the summary covers every row"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "next_cursor of the previous page, exactly as returned"},
+    )
 
     @ma.validates_schema
     def _measure_exists(self, data, **kwargs):
@@ -315,6 +324,10 @@ class _CohortQuerySchema(Reply):
     timepoint = fields.String(validate=validate.OneOf(TIMEPOINTS))
     anchor = fields.Nested(AnchorSchema)
     surgery_within_12_months = fields.List(fields.Nested(SurgeryShareSchema))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "the cursor of the next page; null on the last"}
+    )
+    has_more = fields.Boolean(metadata={"description": "whether another page follows"})
 
 
 class CohortOutcomesSchema(CohortSummarySchema, _CohortQuerySchema):

@@ -1,10 +1,12 @@
 """Backtrack: patient-reported outcomes after back-pain treatment."""
 import logging
 import os
+import time
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -14,6 +16,10 @@ from server.errors import register_error_handlers
 from server.json_provider import OrjsonProvider
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+# A pooled connection back from a request this recently is taken as alive: pinging it
+# (pool_pre_ping) would add a round trip to every request under load. One that died meanwhile
+# fails its request with a 503 and the pool reconnects; an idler one is pinged first.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class IdConverter(IntegerConverter):
@@ -51,6 +57,7 @@ def create_app(config=None):
 def register_extensions(app):
     """Bind the unbound extensions to this app."""
     extensions.db.init_app(app)
+    register_ping(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=MIGRATIONS_DIR, render_as_batch=True
     )
@@ -61,6 +68,31 @@ def register_extensions(app):
     extensions.api.register_converter(IdConverter, IdConverter.openapi_schema)
     register_error_handlers(app, extensions.api, unit_of_work.abandon)
     unit_of_work.register(app)
+
+
+def register_ping(app):
+    """Ping a pooled connection before use when it has been idle, replacing it if dead."""
+    with app.app_context():
+        engine = extensions.db.engine
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_if_idle(engine.dialect))
+
+
+def _note_idle_since(dbapi_connection, connection_record):
+    connection_record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect):
+    def ping(dbapi_connection, connection_record, connection_proxy):
+        idle_since = connection_record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"a pooled connection failed its ping: {exc}") from exc
+
+    return ping
 
 
 def register_blueprints(app):

@@ -65,7 +65,6 @@ def from_environment(instance_path):
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or _default_database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": True,
             "json_serializer": dumps_column,
             "json_deserializer": loads_column,
         },

@@ -258,3 +258,16 @@ def test_random_bodies_never_cause_a_server_error(app, client, world):
             if response.status_code >= 500:
                 failures.append((method, path, body, response.status_code))
     assert failures == []
+
+
+
+def test_text_as_sent_is_held_to_its_documented_pattern_and_maximum(client, world):
+    # The document's maxLength counts the string as sent, and its pattern refuses controls
+    # anywhere, so neither a trailing space nor a leading carriage return slips through.
+    for display_name in ("x" * 200 + " ", "\rDana", "   "):
+        response = client.post(PATIENTS, json=new_patient(display_name=display_name),
+                               headers=world.headers["admin"])
+        assert "display_name" in field_errors(response), repr(display_name)
+    response = client.post(PATIENTS, json=new_patient(display_name=" Dana "),
+                           headers=world.headers["admin"])
+    assert response.status_code == 201 and response.json["display_name"] == "Dana"

@@ -274,3 +274,14 @@ def test_the_cohort_page_shows_the_anchor_agreement(page, live):
             "improved_both", "improved_by_mic_only", "improved_by_anchor_only", "improved_by_neither"
         )
     ]
+
+
+def test_the_api_docs_render_the_openapi_31_document(page, live):
+    # The browser asks for a favicon the docs page does not name; it is not what is tested.
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    page.goto(f"{live.base}/api/docs")
+    page.locator("#operations-checkins-submitCheckIn").click()
+    example = page.locator("#operations-checkins-submitCheckIn .body-param__example").first
+    assert '"instrument": "nrs_pain"' in example.inner_text()
+    assert page.locator("text=Unable to render this definition").count() == 0
+    shoot(page, "api-docs")

@@ -296,3 +296,61 @@ def test_cohort_figures_match_a_direct_computation_on_the_demo_data(app, client)
         assert body["change"]["sd"] == pytest.approx(statistics.stdev(changes))
     reliable = [is_reliable_change(reliable_change_index(ODI, b, f)) for b, f in expected.values()]
     assert sum(r["reliable_change"] for r in body["patients"]) == sum(reliable)
+
+
+def every_page(client, world, query, limit):
+    """Each page's body, following next_cursor to the end."""
+    pages, cursor = [], None
+    while True:
+        after = f"&cursor={cursor}" if cursor else ""
+        body = outcomes(client, world, f"{query}&limit={limit}{after}")
+        pages.append(body)
+        assert body["has_more"] is (body["next_cursor"] is not None)
+        if not body["has_more"]:
+            return pages
+        cursor = body["next_cursor"]
+
+
+def page_rows(body):
+    if "groups" in body:
+        return [(g["group"], row) for g in body["groups"] for row in g["patients"]]
+    return [(None, row) for row in body["patients"]]
+
+
+@pytest.mark.parametrize("query", ["instrument=odi", "instrument=odi&group_by=cell_source"])
+@pytest.mark.parametrize("limit", [1, 2, 4])
+def test_pages_cover_every_row_once_and_leave_the_summary_alone(
+    client, world, cohort, query, limit
+):
+    whole = outcomes(client, world, query)
+    assert (whole["has_more"], whole["next_cursor"]) == (False, None)
+    pages = every_page(client, world, query, limit)
+    assert len(pages) == math.ceil(len(page_rows(whole)) / limit)
+    assert all(len(page_rows(body)) == limit for body in pages[:-1])
+    assert [row for body in pages for row in page_rows(body)] == page_rows(whole)
+
+    def without_rows(body):
+        if "groups" in body:
+            body = {**body, "groups": [{**g, "patients": None} for g in body["groups"]]}
+        return {**body, "patients": None, "next_cursor": None, "has_more": None}
+
+    assert all(without_rows(body) == without_rows(whole) for body in pages)
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "WzFd", "W1tmYWxzZV0sWzFdXQ=="])
+def test_a_cursor_the_endpoint_did_not_give_is_422(client, world, cohort, cursor):
+    response = client.get(
+        f"/api/v1/cohort/outcomes?instrument=odi&cursor={cursor}",
+        headers=world.headers["clinician_on_team"],
+    )
+    assert_error_shape(response, 422)
+    assert "cursor" in response.json["errors"]["query"]
+
+
+@pytest.mark.parametrize("limit", [0, 1001, "x"])
+def test_a_limit_out_of_bounds_is_422(client, world, cohort, limit):
+    response = client.get(
+        f"/api/v1/cohort/outcomes?instrument=odi&limit={limit}",
+        headers=world.headers["clinician_on_team"],
+    )
+    assert_error_shape(response, 422)

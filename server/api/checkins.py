@@ -41,7 +41,10 @@ class MyCheckIns(MethodView):
     @blp.alt_response(200, schema=CheckInSchema, description="Already stored: the same body.")
     @blp.doc(operationId="submitCheckIn", requestBody=SUBMIT_BODY)
     def post(self, data):
-        """Submit a check-in; resending the same id and content answers 200 with the stored one."""
+        """Submit a check-in; resending the same id and content answers 200 with the stored one.
+
+        `completed_at` may be at most 5 minutes ahead of the server's clock, else 422 names it.
+        """
         checkin, created = checkins.submit_one(current_principal(), data)
         return checkin, 201 if created else 200
 
@@ -70,7 +73,10 @@ class MyCheckInBatch(MethodView):
     @blp.response(200, CheckInBatchResultSchema)
     @blp.doc(operationId="submitCheckInBatch")
     def post(self, data):
-        """Submit up to 500 check-ins; each gets its own result, in order."""
+        """Submit up to 500 check-ins; each gets its own result, in order.
+
+        Each is checked as `submitCheckIn` checks one; an invalid one gets the status invalid.
+        """
         items = [_load(raw) for raw in data["checkins"]]
         receipts = checkins.submit_batch(current_principal(), items)
         return {

@@ -33,7 +33,10 @@ class Patients(MethodView):
     @blp.response(201, PatientSchema)
     @blp.doc(operationId="createPatient")
     def post(self, data):
-        """Create a patient in your organization."""
+        """Create a patient in your organization.
+
+        `care_team` lists clinicians of your organization, else 422 names it.
+        """
         return patients.create_patient(current_principal(), data)
 
 
@@ -52,7 +55,10 @@ class PatientById(MethodView):
     @blp.response(200, PatientSchema)
     @blp.doc(operationId="updatePatient")
     def patch(self, data, patient_id):
-        """Change a patient's profile, preferences or care team."""
+        """Change a patient's profile, preferences or care team.
+
+        `care_team` lists clinicians of your organization, else 422 names it.
+        """
         principal = current_principal()
         patient = access.patient_for(principal, patient_id, "patient.update")
         return patients.update_patient(principal, patient, data)

@@ -3,6 +3,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -24,6 +25,8 @@ care_team = Table(
     db.metadata,
     Column("patient_id", ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # A clinician's patients, without reading every care team.
+    Index("ix_care_team_user_patient", "user_id", "patient_id"),
 )
 
 

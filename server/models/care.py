@@ -2,7 +2,17 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.clock import utcnow
@@ -36,6 +46,13 @@ class CheckIn(db.Model):
         UniqueConstraint("patient_id", "id"),
         UniqueConstraint("patient_id", "seq"),
         Index("ix_checkins_patient_instrument_completed", "patient_id", "instrument", "completed_at"),
+        # The cohort's anchors: the PGIC check-ins of many patients.
+        Index(
+            "ix_checkins_pgic",
+            "patient_id",
+            postgresql_where=text("instrument = 'pgic'"),
+            sqlite_where=text("instrument = 'pgic'"),
+        ),
     )
 
     pk: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,5 @@
 """Writing the audit trail: one event per access, sign-in, enrollment or revocation."""
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from server.clock import utcnow
 from server.extensions import db
@@ -8,10 +8,13 @@ from server.services.pagination import paginate
 
 # Built once: audit rows are written on hot paths and never read back here.
 INSERT_EVENTS = insert(AuditEvent.__table__)
+FIELDS = (
+    "at", "organization_id", "actor_id", "actor_role", "patient_id", "action", "outcome", "ip",
+)
 
 
 def event(principal, action, patient_id=None, outcome="success"):
-    """One audit event as a row: who acted, from where, on whom, and how it ended."""
+    """One audit event as a row of FIELDS: who acted, from where, on whom, and how it ended."""
     return {
         "at": utcnow(),
         "organization_id": principal.organization_id,
@@ -22,6 +25,19 @@ def event(principal, action, patient_id=None, outcome="success"):
         "outcome": outcome,
         "ip": principal.ip,
     }
+
+
+def insert_per_row(source):
+    """An INSERT of one audit event per row of `source`, its FIELDS bound as audit_<field>
+    (bound() gives those parameters)."""
+    table = AuditEvent.__table__
+    row = select(*[bindparam(f"audit_{name}", type_=table.c[name].type) for name in FIELDS])
+    return insert(table).from_select(FIELDS, row.select_from(source))
+
+
+def bound(audit_event):
+    """An audit event as the parameters of insert_per_row."""
+    return {f"audit_{name}": value for name, value in audit_event.items()}
 
 
 def insert_events(events):

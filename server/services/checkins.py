@@ -1,8 +1,10 @@
 """Check-ins: validated, scored and stored exactly once; voided, never edited."""
 from dataclasses import dataclass
 from datetime import timezone
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql
 
 from server.clinical.instruments import get_instrument
 from server.clinical.scoring import score_answers, validate_answers
@@ -11,13 +13,21 @@ from server.config import setting
 from server.errors import Conflict, DomainError, Invalid, NotFound
 from server.extensions import db
 from server.models import CheckIn
-from server.services import audit, events
-from server.services.exactly_once import insert_ignoring_duplicates, reserve_sequence
+from server.services import audit, events, schedules
+from server.services.bulk import on_postgresql
+from server.services.exactly_once import insert_ignoring_duplicates, reserve_sequence, reserving
 from server.services.pagination import paginate
 from server.services.treatments import context_for
 
 MAX_CLOCK_SKEW_SECONDS = 300
 CONTENT_FIELDS = ("instrument", "answers", "completed_at", "notes")
+# What prepare() gives, and the patient and sequence number: the columns a post inserts.
+INSERTED_COLUMNS = (
+    "id", "patient_id", "seq", "instrument", "instrument_version", "answers", "notes",
+    "completed_at", "received_at", "score", "subscores", "scorable", "band",
+)
+# What the one-statement post reads back of the row it inserted, and completing() needs.
+RETURNED_COLUMNS = ("pk", "seq", "patient_id", "instrument", "completed_at", "scorable")
 
 
 @dataclass
@@ -111,27 +121,85 @@ def store(patient, items):
                 # Built from the values just inserted, saving a read back.
                 stored[values["id"]] = CheckIn(**row, pk=inserted.pop(values["id"]))
                 receipt.checkin = stored[values["id"]]
-                continue
-            receipt.checkin = stored[values["id"]]
-            if not _same_content(receipt.checkin, values):
-                receipt.status, receipt.checkin = "conflict", None
             else:
-                receipt.status = "duplicate"
+                _settle(receipt, values, stored[values["id"]])
         created = [o.checkin for o in receipts if o.status == "created"]
         if created:
             events.checkins_stored.send(patient, checkins=created)
     return receipts
 
 
+def _settle(receipt, values, stored):
+    """A check-in whose id was already stored: the same one again, or a conflict."""
+    if _same_content(stored, values):
+        receipt.status, receipt.checkin = "duplicate", stored
+    else:
+        receipt.status, receipt.checkin = "conflict", None
+
+
+@cache
+def _store_one_statement():
+    """On PostgreSQL, one statement: reserve a sequence number, insert the check-in unless its
+    id is stored, audit it and complete the assessments it answers (schedules.completing).
+
+    Returns the new row's pk, seq and completed follow-up ids; no row when the id was stored.
+    The values are bound as checkin_<column>: an UPDATE would take a parameter named like
+    one of its table's columns as a value to set.
+    """
+    table = CheckIn.__table__
+    bound = {
+        name: bindparam(f"checkin_{name}", type_=table.c[name].type) for name in INSERTED_COLUMNS
+    }
+    # A CTE gets no onupdate default: the patient's updated_at is set as of now explicitly.
+    reserved = reserving(bound["patient_id"]).values(updated_at=bound["received_at"])
+    reserved = reserved.cte("reserved")
+    names = [column.name for column in table.c if column.name in INSERTED_COLUMNS]
+    row = select(*[reserved.c.checkin_seq if name == "seq" else bound[name] for name in names])
+    inserted = (
+        postgresql.insert(table).from_select(names, row).on_conflict_do_nothing()
+        .returning(*[table.c[name] for name in RETURNED_COLUMNS])
+        .cte("inserted")
+    )
+    audited = audit.insert_per_row(inserted).cte("audited")
+    completed = schedules.completing(inserted).cte("completed")
+    follow_up_ids = select(func.array_agg(completed.c.follow_up_id)).scalar_subquery()
+    return select(inserted.c.pk, inserted.c.seq, follow_up_ids).add_cte(audited)
+
+
+def _store_one(principal, item):
+    """store() and the audit event for one check-in, as one statement on PostgreSQL."""
+    patient = principal.patient
+    now = utcnow()
+    try:
+        values = prepare(item, setting("ODI_MAX_MISSING_SECTIONS"), now)
+    except DomainError as exc:
+        return Receipt(item["id"], "invalid", errors=exc.errors)
+    params = {f"checkin_{name}": value for name, value in values.items()}
+    params |= {"checkin_patient_id": patient.id, "count": 1}
+    params |= audit.bound(audit.event(principal, "checkin.create", patient_id=patient.id))
+    inserted = db.session.execute(_store_one_statement(), params).first()
+    receipt = Receipt(item["id"], "created")
+    if inserted is None:
+        _settle(receipt, values, _stored(patient.id, [values["id"]])[values["id"]])
+        return receipt
+    pk, seq, follow_up_ids = inserted
+    receipt.checkin = CheckIn(**values, patient_id=patient.id, seq=seq, pk=pk)
+    events.checkins_stored.send(patient, checkins=[receipt.checkin], completed=follow_up_ids or [])
+    return receipt
+
+
 def submit_one(principal, item):
     """Store one check-in; returns (check-in, created?) or raises Invalid/Conflict."""
-    receipt = store(principal.patient, [item])[0]
+    if on_postgresql():
+        receipt = _store_one(principal, item)
+    else:
+        receipt = store(principal.patient, [item])[0]
+        if receipt.status == "created":
+            audit.record(principal, "checkin.create", patient_id=principal.patient.id)
     if receipt.status == "invalid":
         raise Invalid("The check-in has invalid fields.", receipt.errors)
     if receipt.status == "conflict":
         raise Conflict("A different check-in with this id was already stored.")
-    if receipt.status == "created":
-        audit.record(principal, "checkin.create", patient_id=principal.patient.id)
     return with_context(principal.patient, [receipt.checkin])[0], receipt.status == "created"
 
 

@@ -1,16 +1,29 @@
 """Cohort outcomes over the patients a caller may see: the whole spread, not only a mean."""
-from collections import defaultdict
+import base64
+import heapq
+from collections import Counter, defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, func, literal, select
+import orjson
+from sqlalchemy import and_, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
 from server.clinical.anchors import agreement, anchor_says_improved, roc_mic
-from server.clinical.outcomes import response_sd, s_diff, summarize, wilson_interval
+from server.clinical.outcomes import (
+    change_status,
+    is_reliable_change,
+    pct_change,
+    reliable_change_index,
+    response_sd,
+    s_diff,
+    summarize,
+    wilson_interval,
+)
 from server.clinical.protocols import in_time_order
 from server.clinical.scoring import odi_band
-from server.clinical.trends import Reading, TreatmentFacts, compare, find_measure, follow_up_values
+from server.clinical.trends import Reading, TreatmentFacts, find_measure, follow_up_values
 from server.clock import utcnow
+from server.errors import Invalid
 from server.extensions import db
 from server.models import CheckIn, Patient, Treatment, Trend
 from server.services import audit, trend_store, trends
@@ -68,20 +81,22 @@ def _group_column(group_by):
 
 
 def _pairs(principal, measure, timepoint, args, group_by):
-    """(group, row) per (patient, treatment) with a baseline and a value at the time point."""
+    """{group: [row]} per (patient, treatment) with a baseline and a value at the time point.
+
+    A row is a tuple that sorts in waterfall order (percent change ascending, a row without
+    one last, then patient and treatment): (no pct, pct or 0, patient, treatment, baseline,
+    followup, change, pct, status, reliable change). Tuples, not dicts: a cohort holds every
+    patient, and only one page of rows is shown.
+    """
     followup_column = _value_at(Trend, timepoint)
-    group_column = _group_column(group_by)
-    query = with_filters(
+    query = _joined(
         select(
             Trend.patient_id,
             Trend.treatment_id,
             Trend.baseline_value,
             followup_column,
-            group_column,
-        )
-        .join(Treatment, Treatment.id == Trend.treatment_id)
-        .join(Patient, Patient.id == Trend.patient_id)
-        .where(
+            _group_column(group_by),
+        ).where(
             Trend.patient_id.in_(visible_ids(principal)),
             Trend.instrument == measure.instrument,
             Trend.score_name == measure.score_name,
@@ -89,40 +104,123 @@ def _pairs(principal, measure, timepoint, args, group_by):
             followup_column.is_not(None),
         ),
         args,
+        group_by,
     )
-    pairs = []
+    compared = {}  # scores take few values: each (baseline, follow-up) is compared once
+    groups = defaultdict(list)
     with trend_store.collector_paused():
-        for patient_id, treatment_id, baseline, followup, group in db.session.execute(query):
+        for patient_id, treatment_id, baseline, followup, group in trend_store.fetch(query):
             if group_by == "baseline_band":
                 group = odi_band(group) if group is not None else None
-            compared = compare(measure, baseline, followup)
-            row = {
-                "patient_id": patient_id,
-                "treatment_id": treatment_id,
-                "baseline": baseline,
-                "followup": followup,
-                "change": compared["change"],
-                "pct_change": compared["pct_change"],
-                "status": compared["status"],
-                "reliable_change": compared["reliable_change"],
-            }
-            pairs.append((group, row))
-    return pairs
+            facts = compared.get((baseline, followup))
+            if facts is None:
+                facts = compared[(baseline, followup)] = _compared(measure, baseline, followup)
+            no_pct, pct_key, *rest = facts
+            groups[group].append((no_pct, pct_key, patient_id, treatment_id, *rest))
+    return groups
 
 
-def _anchors(patient_ids, timepoint):
-    """{(patient, treatment): PGIC at the time point} from the patients' PGIC check-ins."""
+def _compared(measure, baseline, followup):
+    """The parts of clinical.trends.compare a cohort row shows, with its sort key in front."""
+    instrument = measure.definition
+    pct = pct_change(baseline, followup)
+    return (
+        pct is None,
+        pct or 0.0,
+        baseline,
+        followup,
+        followup - baseline,
+        pct,
+        change_status(instrument, baseline, followup),
+        is_reliable_change(reliable_change_index(instrument, baseline, followup)),
+    )
+
+
+def _joined(query, args, group_by):
+    """A query of trends joined to the treatments and patients its filters and grouping read:
+    only those, since each join costs a pass over every visible patient."""
+    if args.get("treatment_kind") or group_by in ("treatment_kind", "cell_source"):
+        query = query.join(Treatment, Treatment.id == Trend.treatment_id)
+    if args.get("condition") or group_by == "condition":
+        query = query.join(Patient, Patient.id == Trend.patient_id)
+    return with_filters(query, args)
+
+
+ROW_FIELDS = ("patient_id", "treatment_id", "baseline", "followup", "change", "pct_change",
+              "status", "reliable_change")
+
+
+def _as_dict(row):
+    return dict(zip(ROW_FIELDS, row[2:]))
+
+
+def _group_order(group):
+    return (group is None, group or "")
+
+
+def encode_cursor(group, row):
+    """The opaque cursor after this row: its group and waterfall position."""
+    position = [list(_group_order(group)), list(row[:4])]
+    return base64.urlsafe_b64encode(orjson.dumps(position)).decode()
+
+
+def decode_cursor(cursor):
+    """(group order, waterfall position) of a cursor encode_cursor gave; Invalid otherwise."""
+    try:
+        (absent, group), (no_pct, pct, patient_id, treatment_id) = orjson.loads(
+            base64.urlsafe_b64decode(cursor.encode())
+        )
+        position = (bool(no_pct), float(pct), int(patient_id), int(treatment_id))
+        return (bool(absent), str(group)), position
+    except (ValueError, TypeError):
+        raise Invalid(
+            "Not a cursor this endpoint gave.",
+            {"query": {"cursor": ["Pass next_cursor exactly as returned."]}},
+        ) from None
+
+
+def page(groups, limit, cursor=None):
+    """One page of rows in output order (group by group, each in waterfall order) after the
+    cursor: ({group: [rows on the page]}, next cursor or None)."""
+    after_group, after_row = decode_cursor(cursor) if cursor else (None, None)
+    shown, left = {}, limit
+    for group in sorted(groups, key=_group_order):
+        order = _group_order(group)
+        if after_group is not None and order < after_group:
+            continue
+        rows = groups[group]
+        if after_group is not None and order == after_group:
+            rows = [row for row in rows if row[:4] > after_row]
+        taken = heapq.nsmallest(left + 1, rows)
+        shown[group] = taken[:left]
+        if len(taken) > left:
+            return shown, encode_cursor(*_last(shown))
+        left -= len(taken)
+    return shown, None
+
+
+def _last(shown):
+    """(group, row) of the last row shown."""
+    for group in reversed(list(shown)):
+        if shown[group]:
+            return group, shown[group][-1]
+    return None
+
+
+def _anchors(patients, timepoint):
+    """{(patient, treatment): PGIC at the time point} from the PGIC check-ins of a select of
+    patient ids."""
     readings = defaultdict(list)
-    if patient_ids:
-        for patient_id, completed_at, score in db.session.execute(
-            select(CheckIn.patient_id, CheckIn.completed_at, CheckIn.score).where(
-                id_in(CheckIn.patient_id, patient_ids),
-                CheckIn.instrument == ANCHOR_INSTRUMENT,
-                CheckIn.voided_at.is_(None),
-                CheckIn.scorable,
-            )
-        ):
-            readings[patient_id].append(Reading(ANCHOR_INSTRUMENT, completed_at, score, {}))
+    for patient_id, completed_at, score in db.session.execute(
+        select(CheckIn.patient_id, CheckIn.completed_at, CheckIn.score).where(
+            CheckIn.patient_id.in_(patients),
+            # A literal, so that the plan uses the partial index of PGIC check-ins.
+            CheckIn.instrument == literal_column(f"'{ANCHOR_INSTRUMENT}'"),
+            CheckIn.voided_at.is_(None),
+            CheckIn.scorable,
+        )
+    ):
+        readings[patient_id].append(Reading(ANCHOR_INSTRUMENT, completed_at, score, {}))
     if not readings:
         return {}
     answered = sorted(readings)
@@ -146,19 +244,19 @@ def _anchors(patient_ids, timepoint):
     return found
 
 
-def anchor_check(measure, timepoint, rows):
+def anchor_check(principal, measure, timepoint, rows):
     """The MIC-based status against the patient's PGIC at the same time point, and the
     clinic's own MIC by the ROC method beside the literature's (clinical.md, anchors.py)."""
-    anchors = _anchors(sorted({row["patient_id"] for row in rows}), timepoint)
+    anchors = _anchors(visible_ids(principal), timepoint)
     judged, improvements = [], []
     lower_is_better = measure.definition.direction == "lower"
     for row in rows:
-        pgic = anchors.get((row["patient_id"], row["treatment_id"]))
+        pgic = anchors.get((row[2], row[3]))
         improved = anchor_says_improved(pgic) if pgic is not None else None
         if improved is None:
             continue
-        judged.append((row["status"] == "improved", improved))
-        improvements.append((-row["change"] if lower_is_better else row["change"], improved))
+        judged.append((row[8] == "improved", improved))
+        improvements.append((-row[6] if lower_is_better else row[6], improved))
     return {
         **agreement(judged),
         "mic": roc_mic(improvements),
@@ -166,20 +264,13 @@ def anchor_check(measure, timepoint, rows):
     }
 
 
-def _waterfall_order(row):
-    """Percent change ascending; a row without one (baseline 0) goes last."""
-    pct = row["pct_change"]
-    return (pct is None, pct if pct is not None else 0.0, row["patient_id"], row["treatment_id"])
-
-
-def summary(measure, rows):
-    """Counts, responder rate, the change's spread, noise and true-response SD, and the rows."""
-    counts = {status: 0 for status in ("improved", "unchanged", "worsened")}
-    for row in rows:
-        if row["status"] in counts:
-            counts[row["status"]] += 1
+def summary(measure, rows, shown):
+    """Counts, responder rate, the change's spread, noise and true-response SD over all rows,
+    and the rows on the page."""
+    counts = Counter(row[8] for row in rows)
+    counts = {status: counts[status] for status in ("improved", "unchanged", "worsened")}
     rate, low, high = wilson_interval(counts["improved"], len(rows))
-    change = summarize([row["change"] for row in rows])
+    change = summarize([row[6] for row in rows])
     noise = s_diff(measure.definition.sem) if measure.definition.sem is not None else None
     return {
         "n": len(rows),
@@ -188,7 +279,7 @@ def summary(measure, rows):
         "change": change,
         "noise_sd": noise,
         "response_sd": response_sd(change["sd"], noise) if change["sd"] is not None else None,
-        "patients": sorted(rows, key=_waterfall_order),
+        "patients": [_as_dict(row) for row in shown],
     }
 
 
@@ -198,12 +289,12 @@ def surgery_within_a_year(principal, args):
     Only treatments at least 12 months old count; younger ones are reported as pending.
     """
     cutoff = utcnow().date() - SURGERY_HORIZON
-    anchors = with_filters(
-        select(Treatment.kind)
-        .join(Patient, Patient.id == Treatment.patient_id)
-        .where(Treatment.patient_id.in_(visible_ids(principal)), Treatment.kind != SURGERY),
-        args,
+    anchors = select(Treatment.kind).where(
+        Treatment.patient_id.in_(visible_ids(principal)), Treatment.kind != SURGERY
     )
+    if args.get("condition"):
+        anchors = anchors.join(Patient, Patient.id == Treatment.patient_id)
+    anchors = with_filters(anchors, args)
     counts = db.session.execute(
         anchors.add_columns(
             func.count().filter(Treatment.performed_on <= cutoff),
@@ -242,30 +333,32 @@ def surgery_within_a_year(principal, args):
 
 
 def outcomes(principal, args):
-    """Cohort outcomes of one measure at one time point, optionally per group."""
+    """Cohort outcomes of one measure at one time point, optionally per group: the summary over
+    every row, the rows themselves one page at a time (`limit` after `cursor`)."""
     measure = find_measure(args["instrument"], args.get("score_name"))
     timepoint = args["timepoint"]
     group_by = args.get("group_by")
     trends.refresh_stale_among(visible_patients(principal))
-    pairs = _pairs(principal, measure, timepoint, args, group_by)
+    groups = _pairs(principal, measure, timepoint, args, group_by)
+    shown, next_cursor = page(groups, args["limit"], args.get("cursor"))
     result = {
         "instrument": measure.instrument,
         "score_name": measure.score_name,
         "timepoint": timepoint,
         "surgery_within_12_months": surgery_within_a_year(principal, args),
+        "next_cursor": next_cursor,
+        "has_more": next_cursor is not None,
     }
     if group_by:
-        groups = {}
-        for group, row in pairs:
-            groups.setdefault(group, []).append(row)
         result["group_by"] = group_by
         result["groups"] = [
-            {"group": group, **summary(measure, groups[group])}
-            for group in sorted(groups, key=lambda g: (g is None, g or ""))
+            {"group": group, **summary(measure, groups[group], shown.get(group, []))}
+            for group in sorted(groups, key=_group_order)
         ]
     else:
-        result.update(summary(measure, [row for _, row in pairs]))
-    result["anchor"] = anchor_check(measure, timepoint, [row for _, row in pairs])
+        result.update(summary(measure, groups.get(None, []), shown.get(None, [])))
+    every = [row for rows in groups.values() for row in rows]
+    result["anchor"] = anchor_check(principal, measure, timepoint, every)
     audit.record(principal, "cohort.read")
     return result
 
@@ -275,10 +368,8 @@ def trajectories(principal, measure, args):
 
     Read from the stored trends, filtered like the cohort; at most MAX_TRAJECTORIES lines.
     """
-    query = with_filters(
+    query = _joined(
         select(Trend.patient_id, Trend.treatment_id, Trend.baseline_value, Trend.timepoints)
-        .join(Treatment, Treatment.id == Trend.treatment_id)
-        .join(Patient, Patient.id == Trend.patient_id)
         .where(
             Trend.patient_id.in_(visible_ids(principal)),
             Trend.instrument == measure.instrument,
@@ -288,6 +379,7 @@ def trajectories(principal, measure, args):
         .order_by(Trend.patient_id, Trend.treatment_id)
         .limit(MAX_TRAJECTORIES),
         args,
+        None,
     )
     lines = []
     for patient_id, treatment_id, baseline, timepoints in db.session.execute(query):

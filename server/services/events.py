@@ -7,7 +7,9 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# sender: the Patient; checkins: the CheckIn rows newly stored.
+# sender: the Patient; checkins: the CheckIn rows newly stored; completed (when given): the
+# follow-ups whose assessments the storing statement already completed (the single post on
+# PostgreSQL does so in its one statement).
 checkins_stored = _signals.signal("checkins-stored")
 # sender: the Patient; checkin: the CheckIn just voided.
 checkin_voided = _signals.signal("checkin-voided")

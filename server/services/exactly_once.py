@@ -8,13 +8,20 @@ from server.models import Patient
 from server.services.bulk import dialect_insert, dialect_name
 
 PATIENTS = Patient.__table__
+
+
+def reserving(patient_id):
+    """An UPDATE adding bound `count` to the patient's change sequence, returning its new end."""
+    return (
+        update(PATIENTS)
+        .where(PATIENTS.c.id == patient_id)
+        .values(checkin_seq=PATIENTS.c.checkin_seq + bindparam("count"))
+        .returning(PATIENTS.c.checkin_seq)
+    )
+
+
 # Built once: it runs on every check-in post.
-RESERVE_SEQUENCE = (
-    update(PATIENTS)
-    .where(PATIENTS.c.id == bindparam("patient_id"))
-    .values(checkin_seq=PATIENTS.c.checkin_seq + bindparam("count"))
-    .returning(PATIENTS.c.checkin_seq)
-)
+RESERVE_SEQUENCE = reserving(bindparam("patient_id"))
 
 
 @cache

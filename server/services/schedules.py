@@ -1,7 +1,8 @@
 """Follow-up schedules: a treatment's protocol on the patient's calendar, completed by check-ins."""
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, case, exists, literal, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, literal, select, update
+from sqlalchemy.dialects import postgresql
 
 from server.clinical.protocols import get_protocol
 from server.clinical.reminders import day_start
@@ -233,6 +234,26 @@ def complete_with(patient, checkins, now):
     _refresh(_follow_ups_by_id({a.follow_up_id for a in done}), patient, now)
 
 
+def completing(inserted):
+    """complete_with for one check-in as SQL: an UPDATE completing the open assessments the
+    row of `inserted` (a check-in just inserted) answers, returning their follow-up ids."""
+    table = Assessment.__table__
+    return (
+        update(table)
+        .where(
+            table.c.patient_id == inserted.c.patient_id,
+            table.c.instrument == inserted.c.instrument,
+            # = ANY(ARRAY[...]): an IN list would be re-rendered on every execution.
+            table.c.status == func.any(postgresql.array(COMPLETABLE)),
+            table.c.opens_at <= inserted.c.completed_at,
+            table.c.closes_at > inserted.c.completed_at,
+            inserted.c.scorable,
+        )
+        .values(status="completed", checkin_pk=inserted.c.pk, completed_at=inserted.c.completed_at)
+        .returning(table.c.follow_up_id)
+    )
+
+
 def reopen_for(patient, checkin, now):
     """A voided check-in completes nothing: its assessments reopen unless another answers them."""
     assessments = db.session.scalars(
@@ -336,9 +357,13 @@ def on_treatment_saved(treatment, created, changed):
         sync_treatment(treatment, db.session.get(Patient, treatment.patient_id), utcnow())
 
 
-def on_checkins_stored(patient, checkins):
-    """New check-ins complete the assessments they answer."""
-    complete_with(patient, checkins, utcnow())
+def on_checkins_stored(patient, checkins, completed=None):
+    """New check-ins complete the assessments they answer; `completed` lists the follow-ups
+    whose assessments the storing statement completed itself (see completing)."""
+    if completed is None:
+        complete_with(patient, checkins, utcnow())
+    elif completed:
+        _refresh(_follow_ups_by_id(set(completed)), patient, utcnow())
 
 
 def on_checkin_voided(patient, checkin):
