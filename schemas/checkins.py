@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 
 from schemas.common import (
     AwareDateTime,
+    Cursor,
     PageArgs,
     Reply,
     Text,
@@ -114,15 +115,22 @@ class CheckInBatchResultSchema(Reply):
 class CheckInSinceArgs(ma.Schema):
     """Incremental pull: the cursor of the last page and a page size."""
 
-    since = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
+    since = Cursor(
+        load_default=0,
+        metadata={
+            "description": "next_cursor of the last page (at most 2147483647); "
+            "empty or left out: from the start"
+        },
+    )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=200))
 
 
-class CheckInChangesSchema(ma.Schema):
-    """Check-ins stored or voided after the cursor, and the cursor to ask with next."""
+class CheckInChangesSchema(Reply):
+    """Check-ins changed after the cursor, the cursor to ask with next, and whether more follows."""
 
     items = fields.List(fields.Nested(CheckInSchema))
-    next_cursor = fields.String()
+    next_cursor = Cursor()
+    has_more = fields.Boolean()
 
 
 class VoidSchema(ma.Schema):

@@ -4,7 +4,7 @@ Request fields carry the pattern the server checks, so the OpenAPI document says
 is accepted.
 """
 import re
-from datetime import time
+from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import marshmallow as ma
@@ -22,6 +22,10 @@ RFC3339_YEARS = r"^(190[1-9]|19[1-9][0-9]|[2-8][0-9]{3})-"
 RFC3339 = re.compile(
     r"(?P<year>[0-9]{4})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+# The same years for a calendar date: a schedule counted from it stays within the calendar.
+DATE_WITHIN_CALENDAR = validate.Range(
+    min=date(1901, 1, 1), max=date(8999, 12, 31), error="Must be between the years 1901 and 8999."
 )
 
 
@@ -117,6 +121,40 @@ class AwareDateTime(fields.AwareDateTime):
         if not 1901 <= int(found["year"]) <= 8999:
             raise ma.ValidationError("Must be between the years 1901 and 8999.")
         return super()._deserialize(value.upper(), attr, data, **kwargs)
+
+
+class UpdateSchema(ma.Schema):
+    """A PATCH body: any of the fields, but at least one."""
+
+    @ma.validates_schema
+    def _changes_something(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.")
+
+
+class Cursor(fields.String):
+    """A page cursor, the same string both ways: digits, read as a position (in the sync feed,
+    or in a list's order); every string of digits is a valid position."""
+
+    PATTERN = re.compile(r"^[0-9]{1,10}$")
+    # Positions are 32-bit integers, as the sync feed's are in the database.
+    LARGEST = 2**31 - 1
+
+    def __init__(self, metadata=None, **kwargs):
+        super().__init__(metadata={"pattern": self.PATTERN.pattern, **(metadata or {})}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value == "":
+            return 0
+        if not self.PATTERN.match(value) or int(value) > self.LARGEST:
+            raise ma.ValidationError(
+                f"Must be a next_cursor as returned: digits, at most {self.LARGEST}."
+            )
+        return int(value)
 
 
 class Reply(ma.Schema):

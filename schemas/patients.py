@@ -2,7 +2,16 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Computed, LocalTime, PageArgs, Reply, Text, Timezone, page_schema
+from schemas.common import (
+    Computed,
+    LocalTime,
+    PageArgs,
+    Reply,
+    Text,
+    Timezone,
+    UpdateSchema,
+    page_schema,
+)
 from server.clock import utcnow
 from server.models.accounts import PATIENT_STATUSES
 from server.vocabulary import CONDITIONS, PATIENT_FLAGS, SEXES
@@ -41,7 +50,7 @@ class ContactSchema(Reply):
     push_token = fields.String(allow_none=True)
 
 
-class PreferencesSchema(ma.Schema):
+class PreferencesSchema(UpdateSchema):
     """What a patient may change about themselves."""
 
     timezone = Timezone()

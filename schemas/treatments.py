@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Computed, Reply, Text
+from schemas.common import DATE_WITHIN_CALENDAR, Computed, Reply, Text, UpdateSchema
 from server.clinical.protocols import PROTOCOLS
 from server.vocabulary import CELL_SOURCES, TREATMENT_KINDS
 
@@ -20,11 +20,11 @@ class TreatmentDetailsChangeSchema(ma.Schema):
     notes = Text(allow_none=True, validate=validate.Length(max=2000))
 
 
-class TreatmentUpdateSchema(ma.Schema):
+class TreatmentUpdateSchema(UpdateSchema):
     """Fields of a treatment staff may set."""
 
     kind = fields.String(validate=validate.OneOf(TREATMENT_KINDS))
-    performed_on = fields.Date()
+    performed_on = fields.Date(validate=DATE_WITHIN_CALENDAR)
     details = fields.Nested(TreatmentDetailsChangeSchema)
     protocol = fields.String(allow_none=True, validate=validate.OneOf(sorted(PROTOCOLS)))
 
@@ -33,7 +33,7 @@ class TreatmentCreateSchema(TreatmentUpdateSchema):
     """A new treatment: kind and date are required."""
 
     kind = fields.String(required=True, validate=validate.OneOf(TREATMENT_KINDS))
-    performed_on = fields.Date(required=True)
+    performed_on = fields.Date(required=True, validate=DATE_WITHIN_CALENDAR)
 
 
 class TreatmentDetailsSchema(Reply):

@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Computed, Reply
+from schemas.common import Computed, Cursor, Reply
 from server.clinical.protocols import PROTOCOLS
 from server.clinical.trends import MEASURES, find_measure
 from server.vocabulary import CELL_SOURCES, CONDITIONS, TREATMENT_KINDS
@@ -199,8 +199,8 @@ class CohortArgs(ma.Schema):
         validate=validate.Range(min=1, max=1000),
         metadata={"description": "rows of `patients` per page; the summary covers every row"},
     )
-    cursor = fields.String(
-        validate=validate.Length(max=200),
+    cursor = Cursor(
+        load_default=0,
         metadata={"description": "next_cursor of the previous page, exactly as returned"},
     )
 
@@ -324,7 +324,7 @@ class _CohortQuerySchema(Reply):
     timepoint = fields.String(validate=validate.OneOf(TIMEPOINTS))
     anchor = fields.Nested(AnchorSchema)
     surgery_within_12_months = fields.List(fields.Nested(SurgeryShareSchema))
-    next_cursor = fields.String(
+    next_cursor = Cursor(
         allow_none=True, metadata={"description": "the cursor of the next page; null on the last"}
     )
     has_more = fields.Boolean(metadata={"description": "whether another page follows"})

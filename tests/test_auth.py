@@ -181,8 +181,12 @@ def test_enrollment_code_expires_after_72_hours(app, client, world, clock):
     assert_error_shape(enroll(client, code), 410)
 
 
-def test_unknown_enrollment_code_is_401(client):
-    assert_error_shape(enroll(client, "ACDE-FGHJ"), 401)
+def test_unknown_or_malformed_enrollment_code_is_422_naming_the_code_without_a_challenge(client):
+    # A 401 would make the app's "on 401, sign out" handler fire for a typing mistake.
+    for typed in ("ACDE-FGHJ", "x" * 33, "AC\x01DE"):
+        response = enroll(client, typed)
+        assert set(assert_error_shape(response, 422)["errors"]["json"]) == {"code"}, typed
+        assert "WWW-Authenticate" not in response.headers
 
 
 def test_new_enrollment_code_invalidates_the_older_one(app, client, world):
@@ -204,7 +208,25 @@ def test_withdrawn_patient_cannot_enroll(app, client, world):
 
 def test_enroll_failures_are_rate_limited(client):
     statuses = [enroll(client, f"ACDE-{n:04d}").status_code for n in range(11)]
-    assert statuses == [401] * 10 + [429]
+    assert statuses == [422] * 10 + [429]
+
+
+def test_used_codes_and_malformed_codes_count_as_failed_enrollments(app, client, world):
+    app.config["ENROLL_FAILURE_LIMIT"] = "3 per minute"
+    used = new_code_for_patient_a(app, world)
+    assert enroll(client, used).status_code == 201
+    statuses = [enroll(client, typed).status_code for typed in (used, "x" * 33, "ACDE-FGHJ")]
+    assert statuses == [410, 422, 422]
+    assert_error_shape(enroll(client, new_code_for_patient_a(app, world)), 429)
+
+
+def test_a_refused_device_label_does_not_count_as_a_failed_enrollment(app, client, world):
+    app.config["ENROLL_FAILURE_LIMIT"] = "3 per minute"
+    code = new_code_for_patient_a(app, world)
+    for _ in range(4):
+        response = client.post(ENROLL, json={"code": code, "device_label": "x" * 101})
+        assert set(assert_error_shape(response, 422)["errors"]["json"]) == {"device_label"}
+    assert enroll(client, code).status_code == 201
 
 
 def test_revoking_devices_ends_every_device_token_of_the_patient(app, client, world):

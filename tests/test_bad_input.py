@@ -3,9 +3,21 @@ import json
 import random
 import re
 
+import pytest
+from marshmallow import Schema, fields
+
 from server import create_app
+from server.api import API_BLUEPRINTS
+from server.api.blueprint import StrictParser
 from server.clock import utcnow
-from tests.builders import TEST_SETTINGS, api_routes, assert_error_shape, email_of, fill_path
+from tests.builders import (
+    TEST_SETTINGS,
+    add_treatment,
+    api_routes,
+    assert_error_shape,
+    email_of,
+    fill_path,
+)
 
 PATIENTS = "/api/v1/patients"
 
@@ -106,6 +118,31 @@ def test_nul_byte_in_a_query_argument_is_422(client, world):
         assert set(field_errors(response, "query")) == {name}
 
 
+@pytest.mark.parametrize(
+    "query", ["from=0001-01-01T00:00:00%2B14:00", "to=9999-12-31T23:59:59-12:00"]
+)
+def test_an_audit_filter_outside_the_calendar_is_422_not_500(client, world, query):
+    response = client.get(f"/api/v1/audit-events?{query}", headers=world.headers["admin"])
+    assert set(field_errors(response, "query")) == {query.split("=")[0]}
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-12-31", "9000-01-01", "9999-12-31"])
+def test_a_treatment_date_outside_the_calendar_is_422_not_500(client, world, day):
+    created = client.post(
+        f"{PATIENTS}/{world.ids['patient_a']}/treatments",
+        json={"kind": "prp", "performed_on": day, "protocol": "spine-standard"},
+        headers=world.headers["admin"],
+    )
+    assert set(field_errors(created)) == {"performed_on"}
+    treatment_id = add_treatment(client, world, world.ids["patient_a"], "2024-03-01")
+    changed = client.patch(
+        f"/api/v1/treatments/{treatment_id}",
+        json={"performed_on": day},
+        headers=world.headers["admin"],
+    )
+    assert set(field_errors(changed)) == {"performed_on"}
+
+
 def test_lone_surrogate_in_a_password_is_422(app, client, world):
     email = email_of(app, world.ids["admin"])
     response = client.post("/api/v1/auth/login", json={"email": email, "password": "\udfff"})
@@ -143,6 +180,79 @@ def test_out_of_range_pagination_is_422(client, world):
     for query in ("per_page=101", "per_page=0", "page=0", "page=x"):
         response = client.get(f"{PATIENTS}?{query}", headers=world.headers["admin"])
         assert set(field_errors(response, "query")) == {query.split("=")[0]}
+
+
+# Every PATCH route: who may call it, and the path to call (given the world and a treatment id).
+PATCHES = {
+    "PATCH /api/v1/me": ("patient_a", lambda world, treatment_id: "/api/v1/me"),
+    "PATCH /api/v1/patients/<id:patient_id>": (
+        "admin", lambda world, treatment_id: f"{PATIENTS}/{world.ids['patient_a']}"
+    ),
+    "PATCH /api/v1/treatments/<id:treatment_id>": (
+        "admin", lambda world, treatment_id: f"/api/v1/treatments/{treatment_id}"
+    ),
+}
+NO_BODY = {"data": None}
+EMPTY_JSON_TEXT = {"data": "", "content_type": "application/json"}
+
+
+def test_every_patch_route_is_checked_for_an_empty_update(app):
+    assert {route for route in api_routes(app) if route.startswith("PATCH ")} == set(PATCHES)
+
+
+@pytest.mark.parametrize("route", sorted(PATCHES))
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (NO_BODY, "A JSON body is required."),
+        (EMPTY_JSON_TEXT, "A JSON body is required."),
+        ({"json": {}}, "Give at least one field to change."),
+    ],
+    ids=["no body", "empty body", "empty object"],
+)
+def test_patch_without_a_change_is_422_and_changes_nothing(client, world, route, body, error):
+    caller, path_of = PATCHES[route]
+    path = path_of(world, add_treatment(client, world, world.ids["patient_a"], "2024-03-01"))
+    headers = world.headers[caller]
+    before = client.get(path, headers=headers).json
+    response = client.patch(path, headers=headers, **body)
+    assert assert_error_shape(response, 422)["errors"] == {"json": {"_schema": [error]}}
+    assert client.get(path, headers=headers).json == before
+
+
+@pytest.mark.parametrize(
+    "caller, path, name",
+    [
+        ("admin", f"{PATIENTS}?per_page=5&per_page=10", "per_page"),
+        ("admin", f"{PATIENTS}?q=a&page=1&q=b", "q"),
+        ("patient_a", "/api/v1/me/checkins?since=1&since=2", "since"),
+        ("admin", "/api/v1/audit-events?from=2024-01-01T00:00:00Z&from=2024-02-01T00:00:00Z", "from"),
+        ("admin", "/api/v1/worklist?sort=-external_id&sort=external_id", "sort"),
+        ("admin", "/api/v1/cohort/outcomes?instrument=odi&instrument=nrs_pain", "instrument"),
+        ("patient_a", "/api/v1/me/assessments?status=open&status=open", "status"),
+    ],
+)
+def test_a_repeated_single_valued_query_parameter_is_422_naming_it(client, world, caller, path, name):
+    response = client.get(path, headers=world.headers[caller])
+    assert field_errors(response, "query") == {name: ["Give this parameter once."]}
+
+
+def test_a_repeated_fhir_type_parameter_is_refused_not_read_as_its_first_value(client, world):
+    response = client.get(
+        "/api/v1/exports/fhir?_type=Patient&_type=Observation", headers=world.headers["admin"]
+    )
+    assert response.status_code == 422
+    assert "_type" in response.get_data(as_text=True)
+
+
+def test_a_list_valued_query_parameter_still_takes_repeats(app):
+    schema = Schema.from_dict({"tag": fields.List(fields.String()), "page": fields.Integer()})()
+    with app.test_request_context("/?tag=a&tag=b&page=2"):
+        assert StrictParser().parse(schema, location="query") == {"tag": ["a", "b"], "page": 2}
+
+
+def test_every_api_blueprint_reads_arguments_strictly():
+    assert all(isinstance(blp.ARGUMENTS_PARSER, StrictParser) for blp in API_BLUEPRINTS)
 
 
 def test_huge_or_malformed_path_id_is_404(client, world):

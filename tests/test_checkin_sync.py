@@ -17,15 +17,14 @@ def pull(client, headers, since=None, limit=None):
 
 
 def pull_everything(client, headers, since="0", limit=3):
-    """Follow the cursor until a page comes back empty; returns (items, final cursor)."""
+    """Follow the cursor until a page says nothing more follows; returns (items, final cursor)."""
     items = []
     while True:
         page = pull(client, headers, since, limit)
-        if not page["items"]:
-            assert page["next_cursor"] == since
-            return items, since
         items.extend(page["items"])
         since = page["next_cursor"]
+        if not page["has_more"]:
+            return items, since
 
 
 def test_pull_returns_checkins_in_the_order_received_not_completed(client, world):
@@ -59,11 +58,11 @@ def test_pages_neither_skip_nor_repeat_while_checkins_arrive(client, world):
 def test_next_cursor_stays_put_when_nothing_is_new(client, world):
     headers = world.headers["patient_a"]
     empty = pull(client, headers)
-    assert empty == {"items": [], "next_cursor": "0"}
+    assert empty == {"items": [], "next_cursor": "0", "has_more": False}
     post_checkin(client, world, new_checkin())
     page = pull(client, headers)
     cursor = page["next_cursor"]
-    assert pull(client, headers, cursor) == {"items": [], "next_cursor": cursor}
+    assert pull(client, headers, cursor) == {"items": [], "next_cursor": cursor, "has_more": False}
     post_checkin(client, world, new_checkin())
     assert len(pull(client, headers, cursor)["items"]) == 1
 
@@ -77,6 +76,45 @@ def test_limit_caps_the_page_and_the_cursor_resumes_after_it(client, world):
     second = pull(client, headers, first["next_cursor"], limit=3)
     assert [item["id"] for item in first["items"] + second["items"]] == [b["id"] for b in posted]
     assert len(first["items"]) == 3
+    assert (first["has_more"], second["has_more"]) == (True, False)
+
+
+@pytest.mark.parametrize("count, sizes", [(0, [0]), (1, [1]), (6, [3, 3]), (7, [3, 3, 1])])
+def test_following_next_cursor_until_has_more_is_false_gets_every_checkin_once(
+    client, world, count, sizes
+):
+    headers = world.headers["patient_a"]
+    posted = [new_checkin(answers={"back": n % 11}) for n in range(count)]
+    for body in posted:
+        post_checkin(client, world, body)
+    pages, since = [], None
+    while not pages or pages[-1]["has_more"]:
+        pages.append(pull(client, headers, since, limit=3))
+        since = pages[-1]["next_cursor"]
+    assert [item["id"] for page in pages for item in page["items"]] == [b["id"] for b in posted]
+    assert [len(page["items"]) for page in pages] == sizes
+    assert all(isinstance(page["next_cursor"], str) for page in pages)
+
+
+def test_an_empty_since_means_from_the_start_and_the_largest_cursor_finds_nothing(client, world):
+    body = new_checkin()
+    post_checkin(client, world, body)
+    page = pull(client, world.headers["patient_a"], since="")
+    assert [item["id"] for item in page["items"]] == [body["id"]]
+    past = pull(client, world.headers["patient_a"], since="2147483647")
+    assert past == {"items": [], "next_cursor": "2147483647", "has_more": False}
+
+
+def test_since_and_next_cursor_are_one_type_in_the_document(client):
+    spec = client.get("/api/openapi.json").json
+    changes = spec["components"]["schemas"]["CheckInChanges"]
+    parameters = spec["paths"]["/api/v1/me/checkins"]["get"]["parameters"]
+    since = next(p["schema"] for p in parameters if p["name"] == "since")
+    cursor = changes["properties"]["next_cursor"]
+    assert since["type"] == cursor["type"] == "string"
+    assert since["pattern"] == cursor["pattern"] == "^[0-9]{1,10}$"
+    assert changes["properties"]["has_more"]["type"] == "boolean"
+    assert {"next_cursor", "has_more"} <= set(changes["required"])
 
 
 def test_replays_and_rejected_checkins_do_not_appear_twice(client, world):
@@ -119,6 +157,12 @@ def test_feed_shows_only_the_callers_checkins(client, world):
         ("?since=-1", "since"),
         ("?since=abc", "since"),
         ("?since=99999999999", "since"),
+        ("?since=2147483648", "since"),
+        ("?since=1.5", "since"),
+        ("?since=1e3", "since"),
+        ("?since=%2B1", "since"),
+        ("?since=%201", "since"),
+        ("?since=0x10", "since"),
         ("?limit=1.5", "limit"),
     ],
 )

@@ -170,7 +170,7 @@ def test_failed_enrollments_are_limited_per_code_across_addresses(app, client):
         ).status_code
         for n in range(4)
     ]
-    assert statuses == [401, 401, 401, 429]
+    assert statuses == [422, 422, 422, 429]
 
 
 def test_check_in_posts_are_limited_per_device_token(app, client, world):

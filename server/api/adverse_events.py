@@ -1,8 +1,8 @@
 """Adverse events: reported by the patient, reviewed by staff."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.adverse_events import AdverseEventSchema, AdverseEventSubmitSchema
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, patient_only, staff_only
 from server.services import access, adverse_events
 

@@ -1,8 +1,8 @@
 """The organization's audit trail, for its admins."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.audit import AuditEventPageSchema, AuditQueryArgs
+from server.api.blueprint import Blueprint
 from server.api.guards import admin_only, current_principal
 from server.services import audit
 

@@ -1,7 +1,6 @@
 """Staff sign-in and sign-out, and device enrollment."""
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.auth import (
     EnrollResponseSchema,
@@ -9,6 +8,7 @@ from schemas.auth import (
     LoginResponseSchema,
     LoginSchema,
 )
+from server.api.blueprint import Blueprint
 from server.api.contract import answers, public
 from server.api.guards import (
     current_principal,
@@ -56,7 +56,7 @@ class Logout(MethodView):
 @blp.route("/enroll")
 class Enroll(MethodView):
     @public
-    @answers(401, 410)
+    @answers(410)
     @limit_failed_enrollments
     @blp.arguments(EnrollSchema())
     @blp.response(201, EnrollResponseSchema)

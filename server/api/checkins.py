@@ -1,7 +1,6 @@
 """Check-ins: posted by the app exactly once, read by staff."""
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from schemas import answers
@@ -16,6 +15,7 @@ from schemas.checkins import (
     StaffCheckInArgs,
     VoidSchema,
 )
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, limit_checkins, patient_only, staff_only
 from server.services import access, checkins
 

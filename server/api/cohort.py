@@ -1,6 +1,5 @@
 """Cohort outcomes: the spread of responses over the patients you may see."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.trends import (
     CohortArgs,
@@ -9,6 +8,7 @@ from schemas.trends import (
     TimeToEventArgs,
     TimeToEventSchema,
 )
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, staff_only
 from server.services import cohort, survival
 

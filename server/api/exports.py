@@ -1,8 +1,9 @@
-"""Exports of pseudonymous outcome data for analysis."""
+"""Exports of outcome data for analysis: pseudonymous unless an admin asks for identified rows."""
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from schemas.exports import OutcomesExportArgs
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, staff_only
 from server.services import exports
 
@@ -12,17 +13,20 @@ blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="
 @blp.route("/outcomes.csv")
 class OutcomesCsv(MethodView):
     @staff_only
+    @blp.arguments(OutcomesExportArgs(), location="query")
     @blp.response(
         200,
+        {"type": "string"},
         content_type="text/csv",
         description="One row per patient, treatment, measure and time point.",
     )
     @blp.doc(operationId="exportOutcomesCsv")
-    def get(self):
-        """The outcomes of the patients you may see, streamed as CSV (ids, no names)."""
-        patient_ids = exports.start_export(current_principal())
+    def get(self, args):
+        """The outcomes of the patients you may see, streamed as CSV (a pseudonym, no ids)."""
+        identified = args["identified"]
+        patient_ids = exports.start_export(current_principal(), identified)
         return Response(
-            exports.csv_lines(current_app._get_current_object(), patient_ids),
+            exports.csv_lines(current_app._get_current_object(), patient_ids, identified),
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="outcomes.csv"'},
         )

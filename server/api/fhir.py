@@ -8,7 +8,6 @@ import re
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.fhir import (
     BulkExportArgs,
@@ -17,6 +16,7 @@ from schemas.fhir import (
     OperationOutcomeSchema,
     QuestionnaireSchema,
 )
+from server.api.blueprint import Blueprint
 from server.api.contract import public
 from server.api.guards import admin_only, current_principal, signed_in, staff_only
 from server.errors import register_error_shape

@@ -79,7 +79,11 @@ limit_failed_sign_ins = _failure_limit(
 
 
 def _enrollment_failed(response):
-    return response.status_code in (401, 410)
+    """A refused code: used or expired (410), or unknown or malformed (422 naming `code`)."""
+    if response.status_code == 410:
+        return True
+    errors = (response.get_json(silent=True) or {}).get("errors") or {}
+    return response.status_code == 422 and "code" in (errors.get("json") or {})
 
 
 def _digest(text):

@@ -2,11 +2,11 @@
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.health import HealthSchema, ReadinessSchema
+from server.api.blueprint import Blueprint
 from server.api.contract import public, without_database
 from server.extensions import db
 

@@ -1,8 +1,8 @@
 """The questionnaires the app can render."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.instruments import InstrumentSchema
+from server.api.blueprint import Blueprint
 from server.api.guards import signed_in
 from server.clinical.instruments import INSTRUMENTS, get_instrument
 from server.errors import NotFound

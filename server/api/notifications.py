@@ -1,8 +1,8 @@
 """The reminders sent, or to be sent, to a patient, for staff."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.schedules import NotificationSchema
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, staff_only
 from server.services import access, notifications
 

@@ -1,6 +1,5 @@
 """Patients as staff manage them: profile, care team, enrollment and devices."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.auth import EnrollmentCodeSchema, RevokedDevicesSchema
 from schemas.patients import (
@@ -10,6 +9,7 @@ from schemas.patients import (
     PatientSchema,
     PatientUpdateSchema,
 )
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, staff_only
 from server.services import access, enrollment, patients
 

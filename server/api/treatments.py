@@ -1,8 +1,8 @@
 """Treatments, recorded by staff; each anchors follow-up and trends."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.treatments import TreatmentCreateSchema, TreatmentSchema, TreatmentUpdateSchema
+from server.api.blueprint import Blueprint
 from server.api.guards import current_principal, staff_only
 from server.services import access, treatments
 

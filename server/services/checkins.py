@@ -220,15 +220,20 @@ def with_context(patient, checkins):
 
 
 def changes_since(patient, since, limit):
-    """The patient's check-ins changed after cursor `since`, in the order stored."""
+    """Up to `limit` check-ins changed after cursor `since`, in the order stored; and if more follow."""
     rows = db.session.scalars(
         select(CheckIn)
         .where(CheckIn.patient_id == patient.id, CheckIn.seq > since)
         .order_by(CheckIn.seq)
-        .limit(limit)
+        .limit(limit + 1)
     ).all()
-    next_cursor = rows[-1].seq if rows else since
-    return {"items": with_context(patient, rows), "next_cursor": str(next_cursor)}
+    page = rows[:limit]
+    next_cursor = page[-1].seq if page else since
+    return {
+        "items": with_context(patient, page),
+        "next_cursor": next_cursor,
+        "has_more": len(rows) > limit,
+    }
 
 
 def void(principal, checkin_id, reason):

@@ -1,10 +1,8 @@
 """Cohort outcomes over the patients a caller may see: the whole spread, not only a mean."""
-import base64
 import heapq
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-import orjson
 from sqlalchemy import and_, func, literal, literal_column, select
 from sqlalchemy.orm import aliased
 
@@ -23,7 +21,6 @@ from server.clinical.protocols import in_time_order
 from server.clinical.scoring import odi_band
 from server.clinical.trends import Reading, TreatmentFacts, find_measure, follow_up_values
 from server.clock import utcnow
-from server.errors import Invalid
 from server.extensions import db
 from server.models import CheckIn, Patient, Treatment, Trend
 from server.services import audit, trend_store, trends
@@ -158,53 +155,22 @@ def _group_order(group):
     return (group is None, group or "")
 
 
-def encode_cursor(group, row):
-    """The opaque cursor after this row: its group and waterfall position."""
-    position = [list(_group_order(group)), list(row[:4])]
-    return base64.urlsafe_b64encode(orjson.dumps(position)).decode()
-
-
-def decode_cursor(cursor):
-    """(group order, waterfall position) of a cursor encode_cursor gave; Invalid otherwise."""
-    try:
-        (absent, group), (no_pct, pct, patient_id, treatment_id) = orjson.loads(
-            base64.urlsafe_b64decode(cursor.encode())
-        )
-        position = (bool(no_pct), float(pct), int(patient_id), int(treatment_id))
-        return (bool(absent), str(group)), position
-    except (ValueError, TypeError):
-        raise Invalid(
-            "Not a cursor this endpoint gave.",
-            {"query": {"cursor": ["Pass next_cursor exactly as returned."]}},
-        ) from None
-
-
-def page(groups, limit, cursor=None):
-    """One page of rows in output order (group by group, each in waterfall order) after the
-    cursor: ({group: [rows on the page]}, next cursor or None)."""
-    after_group, after_row = decode_cursor(cursor) if cursor else (None, None)
-    shown, left = {}, limit
+def page(groups, limit, offset=0):
+    """One page of rows in output order (group by group, each in waterfall order) from the
+    offset: ({group: [rows on the page]}, the next page's offset or None)."""
+    shown, skip, left = {}, offset, limit
     for group in sorted(groups, key=_group_order):
-        order = _group_order(group)
-        if after_group is not None and order < after_group:
-            continue
         rows = groups[group]
-        if after_group is not None and order == after_group:
-            rows = [row for row in rows if row[:4] > after_row]
-        taken = heapq.nsmallest(left + 1, rows)
+        if skip >= len(rows):
+            skip -= len(rows)
+            continue
+        taken = heapq.nsmallest(skip + left + 1, rows)[skip:]
+        skip = 0
         shown[group] = taken[:left]
         if len(taken) > left:
-            return shown, encode_cursor(*_last(shown))
+            return shown, offset + limit
         left -= len(taken)
     return shown, None
-
-
-def _last(shown):
-    """(group, row) of the last row shown."""
-    for group in reversed(list(shown)):
-        if shown[group]:
-            return group, shown[group][-1]
-    return None
 
 
 def _anchors(patients, timepoint):
@@ -340,7 +306,7 @@ def outcomes(principal, args):
     group_by = args.get("group_by")
     trends.refresh_stale_among(visible_patients(principal))
     groups = _pairs(principal, measure, timepoint, args, group_by)
-    shown, next_cursor = page(groups, args["limit"], args.get("cursor"))
+    shown, next_cursor = page(groups, args["limit"], args["cursor"])
     result = {
         "instrument": measure.instrument,
         "score_name": measure.score_name,

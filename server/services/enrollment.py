@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 
 from server.clock import utcnow
 from server.config import setting
-from server.errors import Gone, Unauthorized
+from server.errors import Gone, Invalid
 from server.extensions import db
 from server.models import AccessToken, EnrollmentCode, Patient
 from server.services import audit
@@ -51,8 +51,9 @@ def exchange_code(code, device_label, ip):
         select(EnrollmentCode).where(EnrollmentCode.code_hash == hash_secret(normalize_code(code)))
     )
     if row is None:
-        raise Unauthorized(
+        raise Invalid(
             "This enrollment code is not valid. Check it and try again.",
+            errors={"json": {"code": ["Not a valid enrollment code."]}},
             audit=[audit.event(Principal.anonymous(ip), "enrollment.exchange", outcome="failure")],
         )
     patient = db.session.get(Patient, row.patient_id)
