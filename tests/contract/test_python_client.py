@@ -1,6 +1,8 @@
 """The Python client openapi-python-client generates from the served document, driven through a
 patient's and a clinician's day; every response parses fully typed."""
+from csv import DictReader
 from datetime import datetime, timezone
+from io import StringIO
 
 import attrs
 import pytest
@@ -168,7 +170,9 @@ def test_a_clinician_signs_in_and_reviews_flags_trends_events_reminders_cohort_a
     assert outcomes.n == 1
     _, csv = api.call(clinician, "GET /api/v1/exports/outcomes.csv", 200)
     assert csv.headers["Content-Type"].startswith("text/csv")
-    assert csv.content.decode().splitlines()[0].startswith("patient")
+    rows = list(DictReader(StringIO(csv.content.decode())))
+    assert {"instrument", "timepoint", "value"} <= set(rows[0])
+    assert ("nrs_pain", "2w") in {(row["instrument"], row["timepoint"]) for row in rows}
     api.call(clinician, "POST /api/v1/auth/logout", 204)
     api.assert_all_typed()
 
