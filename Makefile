@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_MODULES := clients/typescript/node_modules
+NODE_STAMP := $(NODE_MODULES)/.installed
 FLASK := $(BIN)/flask --app wsgi
 # Prefix of the bench databases' names: give each checkout sharing a server its own.
 BENCH_PREFIX ?= bench_
@@ -17,9 +19,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# The contract tests' npm tools: Redocly, openapi-typescript, openapi-fetch, TypeScript.
+$(NODE_STAMP): clients/typescript/package.json clients/typescript/package-lock.json
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
-db: install
+install: $(STAMP) $(NODE_STAMP)
+
+db: $(STAMP)
 	$(FLASK) db upgrade
 
 demo: db
@@ -35,11 +42,11 @@ run: demo
 test: install
 	$(BIN)/python -m pytest
 
-mutation: install
+mutation: $(STAMP)
 	$(BIN)/python -m mutation
 
 bench: install
 	$(BIN)/python bench/run_all.py --prefix $(BENCH_PREFIX)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache mutants
+	rm -rf $(VENV) instance .pytest_cache mutants $(NODE_MODULES)
