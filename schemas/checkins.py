@@ -118,8 +118,7 @@ class CheckInSinceArgs(ma.Schema):
     since = Cursor(
         load_default=0,
         metadata={
-            "description": "next_cursor of the last page (at most 2147483647); "
-            "empty or left out: from the start"
+            "description": "next_cursor of the last page; empty or left out: from the start"
         },
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=200))

@@ -126,6 +126,9 @@ class AwareDateTime(fields.AwareDateTime):
 class UpdateSchema(ma.Schema):
     """A PATCH body: any of the fields, but at least one."""
 
+    # Schema-level keywords the document adds (server/api/contract.py).
+    openapi_keywords = {"minProperties": 1}
+
     @ma.validates_schema
     def _changes_something(self, data, **kwargs):
         if not data:
@@ -134,9 +137,10 @@ class UpdateSchema(ma.Schema):
 
 class Cursor(fields.String):
     """A page cursor, the same string both ways: digits, read as a position (in the sync feed,
-    or in a list's order); every string of digits is a valid position."""
+    or in a list's order); every string the pattern allows is a valid position, the empty one
+    the start and one past the last position the end."""
 
-    PATTERN = re.compile(r"^[0-9]{1,10}$")
+    PATTERN = re.compile(r"^[0-9]{0,10}$")
     # Positions are 32-bit integers, as the sync feed's are in the database.
     LARGEST = 2**31 - 1
 
@@ -148,13 +152,9 @@ class Cursor(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if value == "":
-            return 0
-        if not self.PATTERN.match(value) or int(value) > self.LARGEST:
-            raise ma.ValidationError(
-                f"Must be a next_cursor as returned: digits, at most {self.LARGEST}."
-            )
-        return int(value)
+        if not self.PATTERN.match(value):
+            raise ma.ValidationError("Must be a next_cursor as returned: up to 10 digits.")
+        return min(int(value or 0), self.LARGEST)
 
 
 class Reply(ma.Schema):

@@ -102,6 +102,10 @@ class ContractPlugin(BasePlugin):
             if isinstance(plugin, MarshmallowPlugin):
                 plugin.converter.add_attribute_function(field_as_component)
 
+    def schema_helper(self, name, definition, **kwargs):
+        """Keywords a marshmallow schema states about itself (`openapi_keywords`)."""
+        return dict(getattr(kwargs.get("schema"), "openapi_keywords", {}))
+
     def _error_ref(self, status, shape):
         """A reference to the shared response of this status and error shape."""
         schema_ref = next(iter(shape["content"].values()))["schema"]["$ref"]
