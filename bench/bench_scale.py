@@ -17,8 +17,10 @@ baselines from the same run:
 - the database's size per million check-ins.
 The full run also gives each figure's growth from 10,000 to 100,000 patients (at most 10x).
 Usage: .venv/bin/python bench/bench_scale.py [--quick] [--json PATH] [--prefix NAME_] [--reuse]
-[DATABASE_URL]
-(--quick: the 10,000 size only; --reuse: keep an already loaded database of the same size).
+[--api-only] [--size N] [DATABASE_URL]
+(--quick: the 10,000 size only; --reuse: keep an already loaded database of the same size;
+--api-only: only the three latencies and the floor, printed, on the trends as loaded;
+--size: 10000 or 100000 only).
 """
 import json
 import multiprocessing
@@ -286,8 +288,12 @@ def size_per_million(url, checkins):
     return total / 1e6 / million, table / 1e6 / million
 
 
-def measure(base, prefix, size, reuse, rounds, calls):
+def measure(base, prefix, size, reuse, rounds, calls, api_only=False):
     url, app, facts = prepare(base, prefix, size, reuse)
+    if api_only:
+        api = api_figures(url, app, facts, calls)
+        print(f"{size}: " + json.dumps({k: round(v, 3) for k, v in api.items()}), flush=True)
+        return api
     one, two, sql = full_recompute(url, app, size, rounds)
     vacuum_analyze(app)
     job, by_id = incremental(app, facts, rounds)
@@ -353,6 +359,9 @@ def fmt(values):
 def main():
     parser = arguments(__doc__, "the 10,000 size only")
     parser.add_argument("--reuse", action="store_true", help="keep a loaded database")
+    parser.add_argument("--api-only", action="store_true",
+                        help="only the worklist, trends and cohort latencies (no recomputes)")
+    parser.add_argument("--size", type=int, choices=SIZES, help="this size only")
     args = parser.parse_args()
     from sqlalchemy.engine import make_url
 
@@ -361,11 +370,13 @@ def main():
         sys.exit("bench_scale measures PostgreSQL only")
     print(f"bench_scale: load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores",
           flush=True)
-    sizes = SIZES[:1] if args.quick else SIZES
+    sizes = (args.size,) if args.size else SIZES[:1] if args.quick else SIZES
     results, rows = {}, []
     for size in sizes:
-        results[size] = measure(base, args.prefix, size, args.reuse, ROUNDS, CALLS)
-        rows += figures_of(size, results[size], results.get(SIZES[0]) if size != SIZES[0] else None)
+        results[size] = measure(base, args.prefix, size, args.reuse, ROUNDS, CALLS, args.api_only)
+        if not args.api_only:
+            small = results.get(SIZES[0]) if size != SIZES[0] else None
+            rows += figures_of(size, results[size], small)
     for row in rows:
         ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
         print(f"{row['figure']:<48} {row['value']:>10.3f} {row['unit']:<4} ratio {ratio:>7}  "

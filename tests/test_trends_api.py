@@ -2,7 +2,7 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from jobs import job_named
 from server.clinical.instruments import ODI_SECTIONS
@@ -11,6 +11,7 @@ from server.clinical.trends import patient_trends
 from server.extensions import db
 from server.models import AuditEvent, CheckIn, Patient, Trend, TrendState
 from server.services import trend_store, trends
+from server.services.patients import FLAGS
 from tests.builders import record_checkin, record_treatment
 
 UTC = timezone.utc
@@ -381,3 +382,17 @@ def test_flags_look_at_the_latest_treatment_only(app, client, world, pinned):
 def test_unknown_flag_is_422(client, world):
     response = client.get("/api/v1/patients?flag=sideways", headers=world.headers["admin"])
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("flag", ["worsening", "improving"])
+def test_the_reliable_change_flags_are_read_from_their_partial_index(app, world, flag):
+    """The flag's condition must imply the index's predicate, or the worklist scans trends."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the plan is PostgreSQL's; SQLite keeps the same index unused or not")
+        db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        query = select(Patient.id).where(FLAGS[flag]())
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = db.session.scalars(text(f"EXPLAIN {compiled}")).all()
+        db.session.rollback()
+    assert any("ix_trends_reliable_status" in line for line in plan), plan

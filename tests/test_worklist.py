@@ -114,6 +114,25 @@ def test_search_kind_sort_and_pages(app, client, world, pinned):
     assert len(first["items"]) == 2 and len(second["items"]) == 1
 
 
+@pytest.mark.parametrize(
+    "sort", ["external_id", "-name", "last_checkin", "-treated_on", "odi_change", "-nrs_change"]
+)
+def test_pages_of_one_row_follow_the_whole_lists_order_with_full_rows(app, client, world, pinned, sort):
+    treat(app, world, "patient_a", back=[(-2, 8), (42, 2)], odi_points=(3, 1), kind="prp")
+    treat(app, world, "patient_b", back=[(-5, 8), (60, 7)], odi_points=(2, 2), kind="surgery")
+    with app.app_context():
+        home = db.session.get(Organization, world.ids["home"])
+        make_patient(home, external_id="ZZ-LAST", display_name="Untreated Person")
+        db.session.commit()
+    whole = get_worklist(client, world, query=f"sort={sort}")["items"]
+    pages = [
+        get_worklist(client, world, query=f"sort={sort}&per_page=1&page={page}")["items"]
+        for page in (1, 2, 3, 4)
+    ]
+    assert len(whole) == 3
+    assert [row for page in pages for row in page] == whole
+
+
 def test_only_visible_patients_are_listed_and_each_shown_is_audited(app, client, world, pinned):
     assert [r["patient_id"] for r in get_worklist(client, world, "clinician_off_team")["items"]] == [
         world.ids["patient_b"]

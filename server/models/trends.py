@@ -5,9 +5,11 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    Index,
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,12 +17,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.extensions import db
 from server.models.types import UTCDateTime
 
+RELIABLE_CURRENT = "current AND reliable_change IS TRUE"
+
 
 class Trend(db.Model):
     """One measure after one treatment, as last computed from the patient's check-ins."""
 
     __tablename__ = "trends"
-    __table_args__ = (UniqueConstraint("treatment_id", "instrument", "score_name"),)
+    __table_args__ = (
+        UniqueConstraint("treatment_id", "instrument", "score_name"),
+        # The worklist's flags: a clinician's worsening or improving patients, by index only.
+        Index(
+            "ix_trends_reliable_status",
+            "status",
+            "patient_id",
+            postgresql_where=text(RELIABLE_CURRENT),
+            sqlite_where=text(RELIABLE_CURRENT),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(
