@@ -1,6 +1,6 @@
 """Adverse events: reported by the patient, reviewed by staff."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.adverse_events import AdverseEventSchema, AdverseEventSubmitSchema
 from server.api.guards import current_principal, patient_only, staff_only

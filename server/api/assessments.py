@@ -1,6 +1,6 @@
 """Assessments: the patient's follow-up to-do list, and each patient's schedule for staff."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.schedules import AssessmentArgs, AssessmentSchema, StaffAssessmentSchema
 from server.api.guards import current_principal, patient_only, staff_only

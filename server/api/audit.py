@@ -1,6 +1,6 @@
 """The organization's audit trail, for its admins."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.audit import AuditEventPageSchema, AuditQueryArgs
 from server.api.guards import admin_only, current_principal

@@ -1,7 +1,7 @@
 """Staff sign-in and sign-out, and device enrollment."""
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.auth import (
     EnrollResponseSchema,

@@ -1,7 +1,7 @@
 """Check-ins: posted by the app exactly once, read by staff."""
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 from marshmallow import ValidationError
 
 from schemas import answers

@@ -1,6 +1,6 @@
 """Cohort outcomes: the spread of responses over the patients you may see."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.trends import (
     CohortArgs,

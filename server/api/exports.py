@@ -1,7 +1,7 @@
 """Exports of pseudonymous outcome data for analysis."""
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from server.api.guards import current_principal, staff_only
 from server.services import exports

@@ -8,7 +8,7 @@ import re
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.fhir import (
     BulkExportArgs,

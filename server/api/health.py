@@ -2,7 +2,7 @@
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 

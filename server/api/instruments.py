@@ -1,6 +1,6 @@
 """The questionnaires the app can render."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.instruments import InstrumentSchema
 from server.api.guards import signed_in

@@ -1,6 +1,6 @@
 """A patient's own profile and preferences, for the mobile app."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.patients import MeSchema, PreferencesSchema
 from server.api.guards import current_principal, patient_only

@@ -1,6 +1,6 @@
 """The reminders sent, or to be sent, to a patient, for staff."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.schedules import NotificationSchema
 from server.api.guards import current_principal, staff_only

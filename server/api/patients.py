@@ -1,6 +1,6 @@
 """Patients as staff manage them: profile, care team, enrollment and devices."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.auth import EnrollmentCodeSchema, RevokedDevicesSchema
 from schemas.patients import (

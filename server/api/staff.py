@@ -1,6 +1,6 @@
 """The admin manages the clinicians of their organization."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.staff import StaffCreateSchema, StaffSchema
 from server.api.guards import admin_only, current_principal

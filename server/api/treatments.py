@@ -1,6 +1,6 @@
 """Treatments, recorded by staff; each anchors follow-up and trends."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.treatments import TreatmentCreateSchema, TreatmentSchema, TreatmentUpdateSchema
 from server.api.guards import current_principal, staff_only

@@ -1,6 +1,6 @@
 """Trends: each patient's change after each treatment, for staff and for the patient."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.trends import MyTrendsSchema, PatientTrendsSchema
 from server.api.guards import current_principal, patient_only, staff_only

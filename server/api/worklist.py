@@ -1,6 +1,6 @@
 """The worklist: the patients you may see, with what needs attention first."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from server.api.blueprint import Blueprint
 
 from schemas.worklist import WorklistArgs, WorklistPageSchema
 from server.api.guards import current_principal, staff_only
