@@ -92,6 +92,9 @@ def unavailable_response():
     return respond(503, UNAVAILABLE_MESSAGE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+# The WSGI environ key under which require_json_body keeps the body it parsed, for the
+# arguments parser to take (the request's own, never the app context's g: tests share one).
+PARSED_BODY = "backtrack.json_body"
 VALIDATION_MESSAGES = {
     400: "The request body is not valid JSON.",
     422: "The request has invalid fields.",
@@ -185,20 +188,22 @@ def require_json_body():
 
 
 def _refuse_json_the_parser_cannot_survive():
-    """400 for JSON that breaks json.loads with other than a syntax error.
+    """400 for JSON that breaks json.loads with other than a syntax error; keeps the body parsed.
 
     Deep nesting raises RecursionError and integers past Python's digit limit raise a plain
     ValueError; neither is caught where flask-smorest parses the body. Syntax errors are left
-    to flask-smorest, which answers them 400 itself.
+    to flask-smorest, which answers them 400 itself. The body is decoded as UTF-8 first, as
+    webargs decodes it, so that what it takes from PARSED_BODY is what it would have parsed.
     """
     try:
-        json.loads(request.get_data(cache=True))
+        body = json.loads(request.get_data(cache=True).decode())
     except (json.JSONDecodeError, UnicodeDecodeError):
         return
     except (RecursionError, ValueError) as exc:
         raise BadRequest(
             "The request body is not valid JSON: nested too deeply or a number too long."
         ) from exc
+    request.environ[PARSED_BODY] = body
 
 
 def register_error_handlers(app, api, abandon_work):

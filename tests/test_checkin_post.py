@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
+from webargs import core as webargs_core
 
 import server
 from server.extensions import db
@@ -182,3 +183,12 @@ def test_a_connection_killed_right_after_use_fails_one_request_with_a_503_then_r
         assert post_checkin(client, world, new_checkin()).status_code == 201
     finally:
         drop_the_pooled_connections(app)
+
+
+def test_the_body_is_parsed_once_by_require_json_body_not_again_by_webargs(
+    app, client, world, monkeypatch
+):
+    parsed = []
+    monkeypatch.setattr(webargs_core, "parse_json", lambda *args, **kwargs: parsed.append(args))
+    assert post_checkin(client, world, new_checkin()).status_code == 201
+    assert parsed == []

@@ -1,8 +1,11 @@
-"""The Blueprint every API module uses: flask-smorest's, reading arguments strictly."""
+"""The Blueprint every API module uses: flask-smorest's, reading arguments strictly and the JSON
+body the request already parsed."""
 import flask_smorest
 import marshmallow as ma
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser
+
+from server.errors import PARSED_BODY
 
 
 class StrictParser(FlaskParser):
@@ -10,7 +13,13 @@ class StrictParser(FlaskParser):
 
     A query parameter that takes one value but comes twice is refused, not read as its first
     value; a request without the JSON body its operation declares is refused, not read as {}.
+    The body is the one require_json_body parsed, not parsed again.
     """
+
+    def _raw_load_json(self, req):
+        if PARSED_BODY in req.environ:
+            return req.environ[PARSED_BODY]
+        return super()._raw_load_json(req)
 
     def load_querystring(self, req, schema):
         """The query string, refusing a repeated parameter that takes one value."""
