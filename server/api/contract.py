@@ -14,8 +14,13 @@ from flask_smorest import Blueprint
 
 from schemas.common import VALID_TIMEZONES
 
-ROLE_NAMES = {"anyone": "anyone, without signing in", "patient": "a patient's enrolled device",
-              "clinician": "a clinician", "admin": "an admin"}
+# Who may call, in the order the document lists them.
+ROLE_NAMES = {
+    "anyone": "anyone, without signing in",
+    "patient": "a patient's enrolled device",
+    "clinician": "a clinician",
+    "admin": "an admin",
+}
 ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON.",
     401: "No valid bearer token.",
