@@ -85,6 +85,8 @@ def from_environment(instance_path):
         ),
         "ENROLL_FAILURE_LIMIT": os.environ.get("ENROLL_FAILURE_LIMIT", "10 per minute"),
         "CHECKIN_RATE_LIMIT": os.environ.get("CHECKIN_RATE_LIMIT", "300 per minute"),
+        # Per client address, over the probes, the document, its viewer and FHIR metadata.
+        "PUBLIC_RATE_LIMIT": os.environ.get("PUBLIC_RATE_LIMIT", "600 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "backtrack"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -51,3 +51,14 @@ def test_readyz_is_503_when_the_database_is_unreachable():
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["reason"] == "database unreachable"
+
+
+def test_the_public_operations_share_one_rate_limit_per_client_address(app, client):
+    app.config["PUBLIC_RATE_LIMIT"] = "4 per minute"
+    paths = ["/healthz", "/readyz", "/api/openapi.json", "/api/docs", "/api/v1/fhir/metadata"]
+    statuses = [client.get(path).status_code for path in paths]
+    assert statuses == [200, 200, 200, 200, 429]
+    refused = client.get("/healthz")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    elsewhere = client.get("/healthz", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 200

@@ -68,6 +68,11 @@ def test_statuses_follow_from_the_operations_shape(document):
 def test_rate_limited_and_unavailable_answers_document_retry_after(document):
     limited = {p for m, p, op in operations(document) if "429" in op["responses"]}
     assert limited == {
+        "/healthz",
+        "/readyz",
+        "/api/openapi.json",
+        "/api/docs",
+        "/api/v1/fhir/metadata",
         "/api/v1/auth/login",
         "/api/v1/auth/enroll",
         "/api/v1/me/checkins",

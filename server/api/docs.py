@@ -2,7 +2,12 @@
 import swagger_ui_bundle
 from flask import Blueprint, send_from_directory
 
+from server.api.guards import limit_public_calls
+
 bp = Blueprint("docs_assets", __name__)
+# flask-smorest's own blueprint serving these two, named as it names it (one per app, so the
+# limit is attached by name, once).
+limit_public_calls(Blueprint("api-docs", __name__))
 
 # flask-smorest serves these two itself; the document lists them like every other route.
 DOCS_OPERATIONS = {
@@ -37,6 +42,7 @@ def document(app, spec):
                     "security": [],
                     "x-roles": ["anyone"],
                     "x-database": False,
+                    "x-errors": {"429": True},
                     "responses": {"200": {"description": "OK", "content": content}},
                 }
             },

@@ -18,7 +18,13 @@ from schemas.fhir import (
 )
 from server.api.blueprint import Blueprint
 from server.api.contract import public
-from server.api.guards import admin_only, current_principal, signed_in, staff_only
+from server.api.guards import (
+    admin_only,
+    current_principal,
+    limit_public,
+    signed_in,
+    staff_only,
+)
 from server.errors import register_error_shape
 from server.fhir.capability import operation_outcome
 from server.fhir.vocabulary import FHIR_JSON, FHIR_NDJSON, RECORD_TYPES
@@ -75,6 +81,7 @@ def _answer_errors_as_outcomes(state):
 @blp.route("/fhir/metadata")
 class Metadata(MethodView):
     @public
+    @limit_public
     @blp.response(200, CapabilityStatementSchema, content_type=FHIR_JSON)
     @blp.doc(operationId="getFhirCapabilityStatement")
     def get(self):

@@ -115,6 +115,17 @@ def limit_checkins(view):
     return answers(429)(limited)
 
 
+# PUBLIC_RATE_LIMIT per client address, shared by the operations anyone may call without input.
+limit_public_calls = limiter.shared_limit(
+    lambda: current_app.config["PUBLIC_RATE_LIMIT"], scope="public"
+)
+
+
+def limit_public(view):
+    """Count the view against PUBLIC_RATE_LIMIT, and document its 429."""
+    return answers(429)(limit_public_calls(view))
+
+
 signed_in = _require(*ROLES)
 staff_only = _require(*STAFF_ROLES)
 admin_only = _require("admin")

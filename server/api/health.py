@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from schemas.health import HealthSchema, ReadinessSchema
 from server.api.blueprint import Blueprint
 from server.api.contract import public, without_database
+from server.api.guards import limit_public
 from server.extensions import db
 
 blp = Blueprint("health", __name__, description="Probes")
@@ -25,6 +26,7 @@ def migration_heads():
 @blp.route("/healthz", methods=["GET"])
 @blp.doc(operationId="getHealth")
 @public
+@limit_public
 @without_database
 @blp.response(200, HealthSchema)
 def healthz():
@@ -35,6 +37,7 @@ def healthz():
 @blp.route("/readyz", methods=["GET"])
 @blp.doc(operationId="getReadiness")
 @public
+@limit_public
 @blp.response(200, ReadinessSchema)
 @blp.alt_response(503, schema=ReadinessSchema, description="Not ready: `reason` says why.")
 def readyz():
